@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs and builds thaw (release), starts the server in the background on 127.0.0.1:8080 with
+# its data in ./thaw-data, and deploys a sample XGBoost model as a serverless endpoint with the
+# aws CLI, exactly as a SageMaker user would. Prints how to talk to it and how to stop it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PORT=${THAW_PORT:-8080}
+DATA=${THAW_DATA_DIR:-$PWD/thaw-data}
+
+bash scripts/install-deps.sh
+cmake --preset release
+cmake --build --preset release -j "$(nproc)"
+
+export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-AKIDTHAWDEMO}
+export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-thaw-demo-secret}
+export AWS_DEFAULT_REGION=us-east-1 AWS_PAGER="" AWS_CLI_AUTO_PROMPT=off
+AWS=(/usr/bin/aws --endpoint-url "http://127.0.0.1:$PORT" --output json)
+
+if [ -f "$DATA/thaw.pid" ] && kill -0 "$(cat "$DATA/thaw.pid")" 2>/dev/null; then
+  echo "thaw already running (pid $(cat "$DATA/thaw.pid")); stopping it first"
+  kill "$(cat "$DATA/thaw.pid")"; while kill -0 "$(cat "$DATA/thaw.pid")" 2>/dev/null; do sleep 0.1; done
+fi
+mkdir -p "$DATA/s3/thaw-samples/xgb"
+/usr/bin/python3 scripts/make_sample_model.py "$DATA/s3/thaw-samples/xgb/model.tar.gz"
+
+rm -f "$DATA/port"
+nohup build/release/thaw serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" \
+  --port-file "$DATA/port" >"$DATA/thaw.log" 2>&1 &
+echo $! >"$DATA/thaw.pid"
+for _ in $(seq 100); do [ -s "$DATA/port" ] && break; sleep 0.1; done
+[ -s "$DATA/port" ] || { cat "$DATA/thaw.log"; exit 1; }
+
+IMAGE=683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1
+"${AWS[@]}" sagemaker delete-endpoint --endpoint-name demo-xgb >/dev/null 2>&1 &&
+  "${AWS[@]}" sagemaker wait endpoint-deleted --endpoint-name demo-xgb || true
+"${AWS[@]}" sagemaker create-model --model-name demo-xgb \
+  --execution-role-arn arn:aws:iam::123456789012:role/thaw-demo \
+  --primary-container "Image=$IMAGE,ModelDataUrl=s3://thaw-samples/xgb/model.tar.gz" \
+  >/dev/null 2>&1 || true
+"${AWS[@]}" sagemaker create-endpoint-config --endpoint-config-name demo-xgb \
+  --production-variants 'VariantName=AllTraffic,ModelName=demo-xgb,ServerlessConfig={MemorySizeInMB=2048,MaxConcurrency=5}' \
+  >/dev/null 2>&1 || true
+"${AWS[@]}" sagemaker create-endpoint --endpoint-name demo-xgb --endpoint-config-name demo-xgb
+for _ in $(seq 100); do
+  status=$("${AWS[@]}" sagemaker describe-endpoint --endpoint-name demo-xgb --query EndpointStatus --output text)
+  [ "$status" != Creating ] && break; sleep 0.2
+done
+"${AWS[@]}" sagemaker describe-endpoint --endpoint-name demo-xgb
+
+cat <<MSG
+
+thaw is running (pid $(cat "$DATA/thaw.pid"), log $DATA/thaw.log) on http://127.0.0.1:$PORT
+with the serverless endpoint demo-xgb ($status). Talk to it with any AWS client:
+
+  export AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION=us-east-1
+  aws --endpoint-url http://127.0.0.1:$PORT sagemaker list-endpoints
+  aws --endpoint-url http://127.0.0.1:$PORT sagemaker describe-endpoint --endpoint-name demo-xgb
+  /usr/bin/python3 -c "import boto3; sm = boto3.client('sagemaker', endpoint_url='http://127.0.0.1:$PORT'); print(sm.describe_endpoint(EndpointName='demo-xgb')['EndpointStatus'])"
+
+Stop it with: kill \$(cat $DATA/thaw.pid)
+MSG

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs everything thaw needs to build, run and test, from Debian's archive only.
+# Idempotent: a second run installs nothing new. Run as root on Debian 12 (bookworm).
+set -euo pipefail
+
+packages=(
+  # build
+  g++ cmake ninja-build pkg-config git
+  libboost-dev libboost-system-dev libboost-program-options-dev
+  nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
+  libsqlite3-dev libarchive-dev libssl-dev libcurl4-openssl-dev libseccomp-dev
+  libxgboost-dev xgboost
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-pytest python3-boto3 python3-botocore awscli
+  python3-numpy python3-sklearn python3-joblib python3-xgboost
+  clang-format clang-tidy
+  curl wrk hyperfine sqlite3 procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=600 update
+  apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}"
+fi

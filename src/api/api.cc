@@ -1,0 +1,75 @@
+#include "api/api.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "api/blocking.h"
+#include "api/error_table.h"
+#include "common/logging.h"
+#include "control/validation.h"
+
+namespace thaw::api {
+namespace {
+
+constexpr std::string_view kSageMakerPrefix = "SageMaker.";
+
+Response JsonResponse(const Request& req, const std::string& request_id, std::string body,
+                      const char* content_type) {
+  Response res{http::status::ok, req.version()};
+  res.set(http::field::content_type, content_type);
+  res.set("x-amzn-RequestId", request_id);
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+}  // namespace
+
+Api::Api(control::ControlPlane& control, boost::asio::thread_pool& blocking)
+    : control_(control), blocking_(blocking) {}
+
+boost::asio::awaitable<Response> Api::Handle(Request& req, RequestContext& ctx) {
+  std::string_view target(req.target().data(), req.target().size());
+  if (req.method() == http::verb::get && (target == "/ping" || target.rfind("/ping?", 0) == 0)) {
+    Response res{ready_ ? http::status::ok : http::status::service_unavailable, req.version()};
+    res.set("x-amzn-RequestId", ctx.request_id);
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    co_return res;
+  }
+
+  auto amz_target = req.find("X-Amz-Target");
+  if (amz_target != req.end()) {
+    std::string_view t(amz_target->value().data(), amz_target->value().size());
+    if (t.rfind(kSageMakerPrefix, 0) == 0) {
+      co_return co_await HandleSageMaker(req, ctx, std::string(t.substr(kSageMakerPrefix.size())));
+    }
+    co_return ErrorResponse(
+        Status(Code::kUnknownOperation, "The target " + std::string(t) + " is not served here."),
+        Protocol::kAwsJson11, req, ctx.request_id);
+  }
+  co_return ErrorResponse(Status(Code::kUnknownOperation,
+                                 "No operation matches " + std::string(req.method_string()) + " " +
+                                     std::string(target) + "."),
+                          Protocol::kRestJson, req, ctx.request_id);
+}
+
+boost::asio::awaitable<Response> Api::HandleSageMaker(Request& req, RequestContext& ctx,
+                                                      std::string op) {
+  auto parsed = control::ParseBody(req.body());
+  if (!parsed.ok()) co_return ErrorResponse(parsed.status(), Protocol::kAwsJson11, req, ctx.request_id);
+  Result<nlohmann::json> result = co_await RunBlocking(
+      blocking_, [this, &op, &parsed]() { return control_.Handle(op, *parsed); });
+  if (!result.ok()) {
+    Logger("api")->debug("op={} request_id={} error={}", op, ctx.request_id,
+                         result.status().ToString());
+    co_return ErrorResponse(result.status(), Protocol::kAwsJson11, req, ctx.request_id);
+  }
+  co_return JsonResponse(req, ctx.request_id,
+                         result->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                         "application/x-amz-json-1.1");
+}
+
+}  // namespace thaw::api

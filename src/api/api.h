@@ -1,0 +1,41 @@
+#pragma once
+// thaw's front door: tells requests apart (sagemaker-api.md §0) and hands each to the module that
+// serves it, in the wire shape its protocol wants.
+//
+//   GET  /ping                               server health (200 once ready)
+//   POST /  X-Amz-Target: SageMaker.<Op>     control plane, awsJson1_1
+//   anything else                            404 UnknownOperationException (JSON)
+//
+// Handle() runs on an I/O thread; control-plane work (SQLite) is moved to the blocking pool and
+// the coroutine resumes on the connection's executor when it is done.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <atomic>
+
+#include "api/http_server.h"
+#include "api/http_types.h"
+#include "control/control_plane.h"
+
+namespace thaw::api {
+
+class Api {
+ public:
+  Api(control::ControlPlane& control, boost::asio::thread_pool& blocking);
+
+  boost::asio::awaitable<Response> Handle(Request& request, RequestContext& context);
+
+  // /ping answers 200 only after the server has finished starting.
+  void SetReady(bool ready) { ready_.store(ready); }
+
+ private:
+  boost::asio::awaitable<Response> HandleSageMaker(Request& request, RequestContext& context,
+                                                   std::string op);
+
+  control::ControlPlane& control_;
+  boost::asio::thread_pool& blocking_;
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace thaw::api

@@ -1,0 +1,1 @@
+set(THAW_HTTP_SERVER_SOURCES http_server.cc)

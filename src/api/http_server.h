@@ -1,0 +1,98 @@
+#pragma once
+// The HTTP/1.1 edge of thaw: accepts TCP connections, parses requests with Beast, hands each one
+// to the application Handler and writes its response. Everything protocol-level that is not the
+// application's business lives here: keep-alive and pipelining, 100-continue, body/header
+// limits, timeouts, request ids, the last-resort InternalFailure, and graceful shutdown.
+//
+// Threading: any number of threads may run the io_context. Each connection is served by one
+// coroutine bound to its own strand, so per-connection state needs no locks; the server-wide
+// connection registry (used by Shutdown) is behind a mutex.
+//
+// Note: Boost 1.74's asio/awaitable.hpp needs <utility> included first under C++20
+// (TOOLCHAIN-NOTES trap 2); the build adds `-include utility` to every translation unit.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+
+namespace thaw::api {
+
+namespace http = boost::beast::http;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+// The response header carrying the request id; the server sets it unless the handler did.
+inline constexpr char kRequestIdHeader[] = "x-amzn-RequestId";
+
+// Everything the handler needs besides the request itself. Lives in the connection's coroutine
+// frame for the duration of one Handler call.
+struct RequestContext {
+  std::string request_id;                 // a fresh UUID (thaw::NewUuid()) per request
+  boost::asio::any_io_executor executor;  // the connection's executor (a strand)
+  std::string remote;                     // peer "ip:port" ("[ip6]:port" for IPv6)
+};
+
+// The application: one call per request, on an I/O thread, on the connection's strand. Must not
+// block; offload blocking work. An exception escaping it becomes a 500 InternalFailure. The
+// handler may set "Connection: close" to close the connection after its response; the server
+// sets the HTTP version, keep-alive, Server, Content-Length and (if absent) x-amzn-RequestId.
+using Handler = std::function<boost::asio::awaitable<Response>(Request&, RequestContext&)>;
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";  // numeric address or a resolvable name
+  uint16_t port = 8080;            // 0 = ephemeral; port() tells the bound one
+  uint64_t body_limit =
+      8ull << 20;  // bytes; a larger body is answered 413 and the connection closed
+  uint32_t header_limit = 16u << 10;  // bytes of request line + headers; larger → 431 and close
+  // Keep-alive idle timeout: how long a connection may wait for the first byte of its next
+  // request. Also bounds writing a response to a client that does not read.
+  std::chrono::seconds idle_timeout{75};
+  // Once the first byte of a request arrived: how long reading its header, and then its body,
+  // may take.
+  std::chrono::seconds header_timeout{30};
+};
+
+class HttpServer {
+ public:
+  // `io` must outlive the server. `handler` is copied and called concurrently from several
+  // connections (on different threads): it must be safe for that.
+  HttpServer(boost::asio::io_context& io, HttpServerOptions options, Handler handler);
+  // Starts a graceful Shutdown (without a callback) if one was not requested. Internal state is
+  // kept alive by the running coroutines, so destroying the server early is memory-safe.
+  ~HttpServer();
+
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and listens (SO_REUSEADDR). Call once, before Start(), from one thread. Returns
+  // kInvalidArgument for an unusable host, kInternal for a bind/listen failure (port in use…).
+  Status Listen();
+  // The bound port after a successful Listen() (the ephemeral one when options.port == 0).
+  uint16_t port() const;
+  // Starts accepting (an accept loop on its own strand). Call once, after Listen().
+  void Start();
+  // Graceful stop: stop accepting now; connections finish the request in flight (its response is
+  // written with "Connection: close"), idle keep-alive connections and requests not yet started
+  // (pipelined ones included) are dropped. `done` (may be empty) is posted to the io_context once
+  // the accept loop has ended and no connection remains. Safe to call from any thread and more
+  // than once (every `done` runs).
+  void Shutdown(std::function<void()> done);
+  // Connections currently open. Thread-safe.
+  size_t active_connections() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace thaw::api

@@ -1,0 +1,36 @@
+#pragma once
+// The work of a deploy job that touches the outside world: resolve each variant's model data,
+// verify and extract it into the content-addressed cache, and map its image to a runtime.
+// Runs on a job thread, never on an I/O thread, and never under the control plane's lock.
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+#include "artifacts/model_cache.h"
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace thaw::control {
+
+struct DeployerOptions {
+  std::filesystem::path s3_root;  // s3://bucket/key resolves to s3_root/bucket/key
+};
+
+class Deployer {
+ public:
+  Deployer(DeployerOptions options, artifacts::ModelCache& cache, const Clock& clock);
+  virtual ~Deployer() = default;
+
+  // From an endpoint snapshot (see control_plane.cc), the deployed form of each variant:
+  // [{VariantName, Runtime, RuntimeVersion, ModelDir, ModelDigest, SpecifiedImage,
+  //   ResolvedImage, ResolutionTime}]. The error message is the endpoint's FailureReason.
+  virtual Result<nlohmann::json> Prepare(const nlohmann::json& snapshot);
+
+ private:
+  DeployerOptions options_;
+  artifacts::ModelCache& cache_;
+  const Clock& clock_;
+};
+
+}  // namespace thaw::control

@@ -1,0 +1,32 @@
+#include "server/options.h"
+
+namespace thaw::server {
+
+const std::vector<OptionSpec>& ServeOptionTable() {
+  using O = ServeOptions;
+  static const std::vector<OptionSpec> kTable = {
+      {"listen", "HOST:PORT to serve every API on (port 0 picks a free one)", &O::listen},
+      {"data-dir", "directory for the database, the model cache and the local S3 root",
+       &O::data_dir},
+      {"region", "AWS region the server answers as (ARNs, messages)", &O::region},
+      {"account-id", "12-digit AWS account id the server answers as", &O::account_id},
+      {"log-level", "trace, debug, info, warn, error or off", &O::log_level},
+      {"port-file", "write the bound port to this file once ready", &O::port_file},
+      {"io-threads", "threads serving HTTP", &O::io_threads, 1, 64},
+      {"blocking-threads", "threads for control-plane work (SQLite writes)", &O::blocking_threads,
+       1, 64},
+      {"deploy-threads", "threads running deploy jobs (fetch, verify, extract)",
+       &O::deploy_threads, 1, 64},
+      {"max-endpoints", "endpoints this server accepts (ResourceLimitExceeded beyond)",
+       &O::max_endpoints, 1, 100000},
+      {"max-total-concurrency", "sum of MaxConcurrency over all serverless endpoints",
+       &O::max_total_concurrency, 1, 1000000},
+      {"max-model-bytes", "largest extracted size of a model archive, in bytes",
+       &O::max_model_bytes, 1, int64_t{1} << 50},
+      {"max-request-bytes", "largest request body, in bytes", &O::max_request_bytes, 1024,
+       int64_t{1} << 32},
+  };
+  return kTable;
+}
+
+}  // namespace thaw::server

@@ -1,0 +1,38 @@
+#pragma once
+// Every `thaw serve` option in one declarative table (name, default, bounds, help), from which the
+// command line, --help and validation all come. Only src/server/ reads options.
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace thaw::server {
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::string data_dir = "./thaw-data";
+  std::string region = "us-east-1";
+  std::string account_id = "123456789012";
+  std::string log_level = "info";
+  std::string port_file;
+  int64_t io_threads = 2;
+  int64_t blocking_threads = 2;
+  int64_t deploy_threads = 2;
+  int64_t max_endpoints = 50;
+  int64_t max_total_concurrency = 1000;
+  int64_t max_model_bytes = int64_t{10} << 30;
+  int64_t max_request_bytes = int64_t{6} << 20;
+};
+
+struct OptionSpec {
+  const char* name;  // without the leading "--"
+  const char* help;
+  std::variant<std::string ServeOptions::*, int64_t ServeOptions::*> field;
+  int64_t min = 0;  // integer bounds (inclusive)
+  int64_t max = 0;
+};
+
+const std::vector<OptionSpec>& ServeOptionTable();
+
+}  // namespace thaw::server

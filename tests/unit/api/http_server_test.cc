@@ -1,0 +1,410 @@
+#include "api/http_server.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/logging.h"
+
+namespace thaw::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+using ClientResponse = http::response<http::string_body>;
+
+constexpr auto kTestDeadline = std::chrono::seconds(20);
+
+// Blocking client calls have no timeout: a hung test aborts here instead of stalling the suite.
+class Watchdog {
+ public:
+  Watchdog()
+      : thread_([this] {
+          std::unique_lock lock(mu_);
+          if (!cv_.wait_for(lock, kTestDeadline, [this] { return done_; })) {
+            std::fprintf(stderr, "watchdog: test still running after %llds, aborting\n",
+                         static_cast<long long>(kTestDeadline.count()));
+            std::abort();
+          }
+        }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;   // guarded by mu_
+  std::thread thread_;  // last: starts after the members it uses
+};
+
+// A steady_timer the /slow handler parks on; the test releases it on the timer's own strand.
+using Gate = std::shared_ptr<asio::steady_timer>;
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void StartServer(HttpServerOptions options = {}) {
+    options.port = 0;
+    server_ = std::make_unique<HttpServer>(
+        io_, options, [this](Request& req, RequestContext& ctx) -> asio::awaitable<Response> {
+          if (req.target() == "/throw-sync") throw std::logic_error("thrown before awaiting");
+          return Handle(req, ctx);
+        });
+    Status status = server_->Listen();
+    ASSERT_TRUE(status.ok()) << status.ToString();
+    ASSERT_NE(server_->port(), 0);
+    server_->Start();
+    // Two I/O threads, so the strand discipline is actually exercised.
+    for (int i = 0; i < 2; ++i) io_threads_.emplace_back([this] { io_.run(); });
+  }
+
+  void TearDown() override {
+    if (server_ && !io_threads_.empty()) StopServerAndWait();  // not if StartServer failed early
+    work_.reset();
+    for (auto& t : io_threads_) t.join();  // run() returns once every coroutine has ended
+  }
+
+  void StopServerAndWait() {
+    std::promise<void> done;
+    server_->Shutdown([&done] { done.set_value(); });
+    done.get_future().wait();
+  }
+
+  asio::awaitable<Response> Handle(Request& req, RequestContext& ctx) {
+    const std::string target(req.target());
+    if (target == "/throw") throw std::runtime_error("handler bug");
+    if (target == "/slow") {
+      auto gate =
+          std::make_shared<asio::steady_timer>(ctx.executor, asio::steady_timer::time_point::max());
+      slow_entered_.set_value(gate);
+      boost::system::error_code ec;
+      co_await gate->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    Response res{http::status::ok, 11};
+    res.set(http::field::content_type, "text/plain");
+    if (target == "/custom-id") res.set(kRequestIdHeader, "custom-id");
+    if (target == "/request-id") {
+      res.body() = ctx.request_id;
+    } else if (target == "/remote") {
+      res.body() = ctx.remote;
+    } else if (target == "/echo-body") {
+      res.body() = req.body();
+    } else {
+      res.body() = target;
+    }
+    co_return res;
+  }
+
+  tcp::socket Connect() {
+    tcp::socket socket(client_io_);
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+    return socket;
+  }
+
+  static void Send(tcp::socket& socket, std::string_view bytes) {
+    asio::write(socket, asio::buffer(bytes.data(), bytes.size()));
+  }
+
+  static ClientResponse Read(tcp::socket& socket, beast::flat_buffer& buffer) {
+    ClientResponse res;
+    http::read(socket, buffer, res);
+    return res;
+  }
+
+  static ClientResponse RoundTrip(tcp::socket& socket, std::string_view request) {
+    Send(socket, request);
+    beast::flat_buffer buffer;
+    return Read(socket, buffer);
+  }
+
+  // True when the server closed its side: nothing buffered and the next read reports EOF/RST.
+  static bool PeerClosed(tcp::socket& socket, const beast::flat_buffer& buffer) {
+    if (buffer.size() != 0) return false;
+    char byte;
+    boost::system::error_code ec;
+    socket.read_some(asio::buffer(&byte, 1), ec);
+    return ec == asio::error::eof || ec == asio::error::connection_reset;
+  }
+
+  static std::string Get(std::string_view target, std::string_view extra = "") {
+    return "GET " + std::string(target) + " HTTP/1.1\r\nHost: test\r\n" + std::string(extra) +
+           "\r\n";
+  }
+
+  Watchdog watchdog_;
+  asio::io_context io_;
+  // Keeps run() going between a test's own Shutdown and TearDown's.
+  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
+  asio::io_context client_io_;  // never run: the client only makes blocking calls
+  std::unique_ptr<HttpServer> server_;
+  std::vector<std::thread> io_threads_;
+  std::promise<Gate> slow_entered_;
+};
+
+TEST_F(HttpServerTest, SimpleGetReturnsBodyAndHeaders) {
+  StartServer();
+  tcp::socket socket = Connect();
+  ClientResponse res = RoundTrip(socket, Get("/hello"));
+  EXPECT_EQ(res.result(), http::status::ok);
+  EXPECT_EQ(res.body(), "/hello");
+  EXPECT_EQ(res[kRequestIdHeader].size(), 36u);  // a UUID
+  EXPECT_EQ(res[http::field::server], "thaw");
+  EXPECT_EQ(res[http::field::content_length], "6");
+  EXPECT_TRUE(res.keep_alive());
+}
+
+TEST_F(HttpServerTest, RequestIdMatchesContextAndHandlerValueIsKept) {
+  StartServer();
+  tcp::socket socket = Connect();
+  ClientResponse res = RoundTrip(socket, Get("/request-id"));
+  EXPECT_EQ(res[kRequestIdHeader], res.body());
+  res = RoundTrip(socket, Get("/custom-id"));
+  EXPECT_EQ(res[kRequestIdHeader], "custom-id");
+}
+
+TEST_F(HttpServerTest, ContextCarriesPeerAddress) {
+  StartServer();
+  tcp::socket socket = Connect();
+  ClientResponse res = RoundTrip(socket, Get("/remote"));
+  EXPECT_EQ(res.body(), "127.0.0.1:" + std::to_string(socket.local_endpoint().port()));
+}
+
+TEST_F(HttpServerTest, TwoRequestsOnOneKeepAliveConnection) {
+  StartServer();
+  tcp::socket socket = Connect();
+  ClientResponse first = RoundTrip(socket, Get("/one"));
+  ClientResponse second = RoundTrip(socket, Get("/two"));
+  EXPECT_EQ(first.body(), "/one");
+  EXPECT_EQ(second.body(), "/two");
+  EXPECT_NE(first[kRequestIdHeader], second[kRequestIdHeader]);
+  EXPECT_EQ(server_->active_connections(), 1u);
+}
+
+TEST_F(HttpServerTest, PipelinedRequestsAnsweredInOrder) {
+  // Also exercises the per-request debug line (printed to stderr).
+  auto http_log = thaw::Logger("http");
+  const auto saved_level = http_log->level();
+  http_log->set_level(spdlog::level::debug);
+  StartServer();
+  tcp::socket socket = Connect();
+  Send(socket,
+       Get("/a") + Get("/b") + "POST /c HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nxyz");
+  beast::flat_buffer buffer;  // shared: responses may arrive in one segment
+  EXPECT_EQ(Read(socket, buffer).body(), "/a");
+  EXPECT_EQ(Read(socket, buffer).body(), "/b");
+  EXPECT_EQ(Read(socket, buffer).body(), "/c");
+  http_log->set_level(saved_level);
+}
+
+TEST_F(HttpServerTest, BodyWithinLimitReachesHandler) {
+  HttpServerOptions options;
+  options.body_limit = 10;
+  StartServer(options);
+  tcp::socket socket = Connect();
+  ClientResponse res = RoundTrip(
+      socket, "POST /echo-body HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n0123456789");
+  EXPECT_EQ(res.result(), http::status::ok);
+  EXPECT_EQ(res.body(), "0123456789");
+}
+
+TEST_F(HttpServerTest, BodyOverLimitIs413AndCloses) {
+  HttpServerOptions options;
+  options.body_limit = 10;
+  StartServer(options);
+  tcp::socket socket = Connect();
+  // Only the header is sent: the server must answer from Content-Length without the body.
+  Send(socket, "POST /echo-body HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n");
+  beast::flat_buffer buffer;
+  ClientResponse res = Read(socket, buffer);
+  EXPECT_EQ(res.result(), http::status::payload_too_large);
+  EXPECT_EQ(
+      res.body(),
+      R"({"__type":"ValidationException","message":"Request body exceeds the limit of 10 bytes."})");
+  EXPECT_EQ(res["x-amzn-ErrorType"], "ValidationException");
+  EXPECT_EQ(res[kRequestIdHeader].size(), 36u);
+  EXPECT_FALSE(res.keep_alive());
+  EXPECT_TRUE(PeerClosed(socket, buffer));
+}
+
+TEST_F(HttpServerTest, ChunkedBodyOverLimitIs413AndCloses) {
+  HttpServerOptions options;
+  options.body_limit = 10;
+  StartServer(options);
+  tcp::socket socket = Connect();
+  // A chunk header announcing 0x14 = 20 bytes is enough for the server to refuse.
+  Send(socket, "POST /echo-body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n14\r\n");
+  beast::flat_buffer buffer;
+  ClientResponse res = Read(socket, buffer);
+  EXPECT_EQ(res.result(), http::status::payload_too_large);
+  EXPECT_TRUE(PeerClosed(socket, buffer));
+}
+
+TEST_F(HttpServerTest, MalformedRequestLineIs400AndCloses) {
+  StartServer();
+  tcp::socket socket = Connect();
+  Send(socket, "THIS IS NOT HTTP\r\n\r\n");
+  beast::flat_buffer buffer;
+  ClientResponse res = Read(socket, buffer);
+  EXPECT_EQ(res.result(), http::status::bad_request);
+  EXPECT_EQ(res.body(),
+            R"({"__type":"SerializationException","message":"Malformed HTTP request"})");
+  EXPECT_EQ(res["x-amzn-ErrorType"], "SerializationException");
+  EXPECT_TRUE(PeerClosed(socket, buffer));
+}
+
+TEST_F(HttpServerTest, OversizedHeaderIs431AndCloses) {
+  HttpServerOptions options;
+  options.header_limit = 1024;
+  StartServer(options);
+  tcp::socket socket = Connect();
+  Send(socket, Get("/big", "X-Big: " + std::string(2000, 'a') + "\r\n"));
+  beast::flat_buffer buffer;
+  ClientResponse res = Read(socket, buffer);
+  EXPECT_EQ(res.result(), http::status::request_header_fields_too_large);
+  EXPECT_TRUE(PeerClosed(socket, buffer));
+}
+
+TEST_F(HttpServerTest, HandlerExceptionIs500InternalFailure) {
+  StartServer();
+  tcp::socket socket = Connect();
+  for (const char* target : {"/throw", "/throw-sync"}) {
+    ClientResponse res = RoundTrip(socket, Get(target));
+    EXPECT_EQ(res.result(), http::status::internal_server_error) << target;
+    EXPECT_EQ(res.body(), R"({"__type":"InternalFailure","message":"Internal server error"})");
+    EXPECT_EQ(res["x-amzn-ErrorType"], "InternalFailure");
+    EXPECT_EQ(res[kRequestIdHeader].size(), 36u);
+  }
+  // The connection survives a handler failure.
+  EXPECT_EQ(RoundTrip(socket, Get("/after")).body(), "/after");
+}
+
+TEST_F(HttpServerTest, Expect100ContinueIsAnsweredBeforeTheBody) {
+  StartServer();
+  tcp::socket socket = Connect();
+  Send(socket,
+       "POST /echo-body HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  // The body has not been sent: this read only completes if the server sent 100 first.
+  std::string raw;
+  const size_t n = asio::read_until(socket, asio::dynamic_buffer(raw), "\r\n\r\n");
+  EXPECT_EQ(raw.substr(0, n), "HTTP/1.1 100 Continue\r\n\r\n");
+  Send(socket, "hello");
+  beast::flat_buffer buffer;
+  const std::string rest = raw.substr(n);
+  buffer.commit(asio::buffer_copy(buffer.prepare(rest.size()), asio::buffer(rest)));
+  ClientResponse res = Read(socket, buffer);
+  EXPECT_EQ(res.result(), http::status::ok);
+  EXPECT_EQ(res.body(), "hello");
+}
+
+TEST_F(HttpServerTest, Http10ClosesAfterResponse) {
+  StartServer();
+  tcp::socket socket = Connect();
+  Send(socket, "GET /old HTTP/1.0\r\n\r\n");
+  beast::flat_buffer buffer;
+  ClientResponse res = Read(socket, buffer);
+  EXPECT_EQ(res.version(), 10u);
+  EXPECT_EQ(res.body(), "/old");
+  EXPECT_FALSE(res.keep_alive());
+  EXPECT_TRUE(PeerClosed(socket, buffer));
+}
+
+TEST_F(HttpServerTest, Http10KeepAliveIsHonoured) {
+  StartServer();
+  tcp::socket socket = Connect();
+  ClientResponse res = RoundTrip(socket, "GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  EXPECT_TRUE(res.keep_alive());
+  EXPECT_EQ(RoundTrip(socket, "GET /b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").body(), "/b");
+}
+
+TEST_F(HttpServerTest, ConnectionCloseIsHonoured) {
+  StartServer();
+  tcp::socket socket = Connect();
+  Send(socket, Get("/bye", "Connection: close\r\n"));
+  beast::flat_buffer buffer;
+  ClientResponse res = Read(socket, buffer);
+  EXPECT_EQ(res.body(), "/bye");
+  EXPECT_FALSE(res.keep_alive());
+  EXPECT_TRUE(PeerClosed(socket, buffer));
+}
+
+TEST_F(HttpServerTest, GracefulShutdownFinishesInFlightRequest) {
+  StartServer();
+  // An idle keep-alive connection, and one whose request is parked in the handler.
+  tcp::socket idle = Connect();
+  EXPECT_EQ(RoundTrip(idle, Get("/warm")).body(), "/warm");
+  tcp::socket busy = Connect();
+  Send(busy, Get("/slow"));
+  Gate gate = slow_entered_.get_future().get();
+  EXPECT_EQ(server_->active_connections(), 2u);
+
+  std::promise<void> done;
+  std::future<void> done_future = done.get_future();
+  server_->Shutdown([&done] { done.set_value(); });
+
+  beast::flat_buffer idle_buffer;
+  EXPECT_TRUE(PeerClosed(idle, idle_buffer));  // closed by the shutdown, not by a timeout
+  EXPECT_EQ(done_future.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+
+  asio::post(gate->get_executor(), [gate] { gate->cancel(); });
+  beast::flat_buffer buffer;
+  ClientResponse res = Read(busy, buffer);
+  EXPECT_EQ(res.result(), http::status::ok);
+  EXPECT_EQ(res.body(), "/slow");
+  EXPECT_EQ(res[http::field::connection], "close");
+  EXPECT_TRUE(PeerClosed(busy, buffer));
+
+  done_future.wait();
+  EXPECT_EQ(server_->active_connections(), 0u);
+  tcp::socket late(client_io_);
+  boost::system::error_code ec;
+  late.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()), ec);
+  EXPECT_EQ(ec, asio::error::connection_refused);
+}
+
+TEST_F(HttpServerTest, ShutdownWithoutConnectionsCallsDone) {
+  StartServer();
+  StopServerAndWait();
+  EXPECT_EQ(server_->active_connections(), 0u);
+  StopServerAndWait();  // a second Shutdown still gets its callback
+}
+
+TEST_F(HttpServerTest, ListenFailsWhenPortIsTaken) {
+  StartServer();
+  HttpServerOptions options;
+  options.port = server_->port();
+  HttpServer second(io_, options, [](Request&, RequestContext&) -> asio::awaitable<Response> {
+    co_return Response{};
+  });
+  Status status = second.Listen();
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(status.code(), Code::kInternal);
+}
+
+}  // namespace
+}  // namespace thaw::api

@@ -1,0 +1,1 @@
+set(THAW_HTTP_SERVER_TEST_SOURCES http_server_test.cc)
