@@ -74,6 +74,7 @@ class ThawServer:
         self.proc = None
         self.port = None
         self.logs = []
+        self.stopped = False  # True once the test itself stopped or killed the current run
 
     @property
     def endpoint_url(self):
@@ -86,14 +87,21 @@ class ThawServer:
         port_file = self.log_dir / f"port.{run}"
         log_path = self.log_dir / f"stderr.{run}.log"
         self.logs.append(log_path)
+        self.stopped = False
         with open(log_path, "wb") as log:
             self.proc = subprocess.Popen(
                 [str(binary), "serve", "--listen", "127.0.0.1:0", "--data-dir", str(self.data_dir),
                  "--port-file", str(port_file), "--log-level", "debug", *self.extra_args],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-        self.port = poll(lambda: self._read_port(port_file), lambda p: p is not None,
-                         timeout=timeout, what=f"port file {port_file}")
-        poll(self.ping, lambda status: status == 200, timeout=timeout, what="GET /ping == 200")
+        try:
+            self.port = poll(lambda: self._read_port(port_file), lambda p: p is not None,
+                             timeout=timeout, what=f"port file {port_file}")
+            poll(self.ping, lambda status: status == 200, timeout=timeout,
+                 what="GET /ping == 200")
+        except BaseException:
+            if self.running:
+                self.kill()  # never leave a half-started server behind
+            raise
         return self
 
     def _read_port(self, port_file):
@@ -118,16 +126,19 @@ class ThawServer:
 
     @property
     def running(self):
-        return self.proc is not None and self.proc.poll() is None
+        return self.proc.poll() is None
 
     def terminate(self, timeout=30.0):
         """SIGTERM and wait; returns the exit code."""
-        self.proc.send_signal(signal.SIGTERM)
+        return self.signal(signal.SIGTERM, timeout)
+
+    def signal(self, sig, timeout=30.0):
+        self.stopped = True
+        self.proc.send_signal(sig)
         return self.proc.wait(timeout=timeout)
 
     def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=30)
+        self.signal(signal.SIGKILL)
 
     def restart_after_crash(self):
         self.kill()
@@ -144,7 +155,11 @@ class ThawServer:
 
     def stop_and_check(self):
         """Graceful stop (exit 0 expected) and no sanitizer/ERROR output in any run's stderr."""
-        if self.running:
+        if self.proc is None:
+            return  # never started (start() failed before spawning)
+        if not self.stopped:
+            assert self.running, (f"thaw died during the tests (exit {self.proc.returncode}):\n"
+                                  f"{self.log_tail()}")
             rc = self.terminate()
             assert rc == 0, f"thaw exited with {rc} after SIGTERM:\n{self.log_tail()}"
         bad = self.bad_log_lines()
