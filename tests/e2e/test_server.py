@@ -1,5 +1,6 @@
-"""The server process: graceful SIGTERM, durability across kill -9, jobs resumed after a crash,
-and the --max-endpoints limit. Every test starts its own server(s)."""
+"""The server process: graceful SIGTERM/SIGINT, durability across kill -9, deploy jobs resumed
+after a crash or a stop, the --max-endpoints / --max-total-concurrency / --max-model-bytes limits,
+and racing creates. Every test starts its own server."""
 
 import concurrent.futures
 import http.client

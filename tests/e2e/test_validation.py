@@ -3,7 +3,7 @@ Coral-style messages, through Debian's boto3 1.26."""
 
 import pytest
 
-from thaw_asserts import coral, expect_error
+from thaw_asserts import coral, expect_error, raw_call
 from thaw_harness import ROLE_ARN, XGBOOST_IMAGE, unique
 
 NAME_PATTERN = "Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
@@ -112,3 +112,18 @@ def test_model_needs_a_container(sm):
 ])
 def test_list_parameters(sm, op, params, fragment):
     expect_error(getattr(sm, op), contains=[fragment], **params)
+
+
+@pytest.mark.parametrize("memory, concurrency, expected", [
+    (512, 5, coral("512", f"{SERVERLESS}.memorySizeInMB",
+                   "Member must have value greater than or equal to 1024")),
+    (2048, 0, coral("0", f"{SERVERLESS}.maxConcurrency",
+                    "Member must have value greater than or equal to 1")),
+])
+def test_minimums_checked_server_side(server, model, memory, concurrency, expected):
+    """botocore enforces minimums client-side, JS v3 does not: send them raw."""
+    status, _, body = raw_call(server.port, "CreateEndpointConfig", {
+        "EndpointConfigName": unique("config"),
+        "ProductionVariants": [serverless(model, memory, concurrency)]})
+    assert status == 400 and body["__type"] == "ValidationException", body
+    assert body["message"] == expected

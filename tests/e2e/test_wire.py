@@ -46,6 +46,26 @@ def test_serialization_exception(server, op, body):
     assert_error(*raw_call(server.port, op, body), "SerializationException")
 
 
+@pytest.mark.parametrize("op, body", [
+    ("CreateModel", b"[" * 100000),
+    ("CreateEndpointConfig", b'{"a":' * 50000),
+    ("DescribeModel", b'{"ModelName": "\xff\xfe"}'),
+    ("DescribeModel", b'{"ModelName": "nul\\u0000byte"}'),
+    ("ListModels", b'{"MaxResults": 1e400}'),
+    ("ListModels", b'{"MaxResults": 9223372036854775808}'),
+    ("ListEndpoints", b'{"CreationTimeAfter": -1e300}'),
+    ("ListEndpoints", b'{"a": 1}{"b": 2}'),
+    ("CreateEndpointConfig", b'{"ProductionVariants": [null]}'),
+    ("CreateModel", b'{"PrimaryContainer": {"Environment": {"a": 1}}}'),
+], ids=["deep-array", "deep-object", "invalid-utf8", "nul-in-name", "1e400", "int-overflow",
+        "ancient-timestamp", "trailing-json", "null-variant", "env-value-not-string"])
+def test_hostile_bodies_get_a_400(server, op, body):
+    status, response, parsed = raw_call(server.port, op, body)
+    assert_error(status, response, parsed, parsed["__type"])
+    assert parsed["__type"] in ("SerializationException", "ValidationException")
+    assert server.ping() == 200
+
+
 @pytest.mark.parametrize("target", ["SageMaker.Bogus", "SageMaker.", "SageMaker.ListModelz",
                                     "Logs_20140328.PutLogEvents"])
 def test_unknown_operation(server, target):

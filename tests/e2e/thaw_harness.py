@@ -35,8 +35,9 @@ XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:
 SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 ROLE_ARN = "arn:aws:iam::123456789012:role/service-role/ThawE2ERole"
 
-# A sanitizer report, a UBSan "runtime error:" or anything logged as ERROR fails the run.
-_BAD_LOG = re.compile(r"runtime error|Sanitizer|ERROR")
+# A sanitizer report, a UBSan "runtime error:", anything saying ERROR, or a log line at level
+# error/critical (e.g. a handler that threw: the client got a 500) fails the run.
+_BAD_LOG = re.compile(r"runtime error|Sanitizer|ERROR|^\S+ (error|critical)\s")
 _SYSTEM_BIN_DIRS = {"/usr/bin", "/bin", "/usr/local/bin"}
 
 

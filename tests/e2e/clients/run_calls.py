@@ -2,9 +2,10 @@
 
 Usage: python3 run_calls.py ENDPOINT_URL < calls.json
 
-stdin holds a JSON list of calls, each {"service": "sagemaker", "op": "CreateModel", "params": {...}}
-with the API (PascalCase) operation name; add "paginate": true to run the operation's paginator
-(the result is then the list of pages). stdout gets a JSON list with one entry per call:
+stdin holds a JSON list of calls, each {"service": "sagemaker", "op": "CreateModel",
+"params": {...}} with the API (PascalCase) operation name; add "paginate": true to run the
+operation's paginator (the result is then the list of pages). stdout gets
+{"boto3": version, "botocore": version, "results": [...]}, one result per call:
 {"result": <response>} or {"error": {"Code", "Message", "HTTPStatus"}}. Datetimes are ISO strings.
 Retries are off so every call is exactly one request. Works on boto3 1.26 and 1.43.
 """
