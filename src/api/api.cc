@@ -4,7 +4,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
-#include "api/blocking.h"
+#include "common/blocking.h"
 #include "api/error_table.h"
 #include "common/logging.h"
 #include "control/validation.h"
@@ -27,8 +27,11 @@ Response JsonResponse(const Request& req, const std::string& request_id, std::st
 
 }  // namespace
 
-Api::Api(control::ControlPlane& control, boost::asio::thread_pool& blocking)
-    : control_(control), blocking_(blocking) {}
+Api::Api(control::ControlPlane& control, fleet::Fleet& fleet, boost::asio::thread_pool& blocking)
+    : control_(control),
+      fleet_(fleet),
+      runtime_(fleet, control.identity()),
+      blocking_(blocking) {}
 
 boost::asio::awaitable<Response> Api::Handle(Request& req, RequestContext& ctx) {
   std::string_view target(req.target().data(), req.target().size());
@@ -36,6 +39,20 @@ boost::asio::awaitable<Response> Api::Handle(Request& req, RequestContext& ctx) 
     Response res{ready_ ? http::status::ok : http::status::service_unavailable, req.version()};
     res.set("x-amzn-RequestId", ctx.request_id);
     res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    co_return res;
+  }
+
+  if (req.method() == http::verb::post) {
+    if (auto endpoint = InvocationEndpoint(target)) {
+      co_return co_await runtime_.Invoke(req, ctx, std::move(*endpoint));
+    }
+  }
+  if (req.method() == http::verb::get && target == "/metrics") {
+    Response res{http::status::ok, req.version()};
+    res.set(http::field::content_type, "text/plain; version=0.0.4");
+    res.keep_alive(req.keep_alive());
+    res.body() = fleet_.PrometheusText();
     res.prepare_payload();
     co_return res;
   }

@@ -3,7 +3,9 @@
 // serves it, in the wire shape its protocol wants.
 //
 //   GET  /ping                               server health (200 once ready)
+//   GET  /metrics                            Prometheus text
 //   POST /  X-Amz-Target: SageMaker.<Op>     control plane, awsJson1_1
+//   POST /endpoints/{name}/invocations       runtime, rest-json
 //   anything else                            404 UnknownOperationException (JSON)
 //
 // Handle() runs on an I/O thread; control-plane work (SQLite) is moved to the blocking pool and
@@ -16,13 +18,15 @@
 
 #include "api/http_server.h"
 #include "api/http_types.h"
+#include "api/runtime_api.h"
 #include "control/control_plane.h"
+#include "fleet/fleet.h"
 
 namespace thaw::api {
 
 class Api {
  public:
-  Api(control::ControlPlane& control, boost::asio::thread_pool& blocking);
+  Api(control::ControlPlane& control, fleet::Fleet& fleet, boost::asio::thread_pool& blocking);
 
   boost::asio::awaitable<Response> Handle(Request& request, RequestContext& context);
 
@@ -34,6 +38,8 @@ class Api {
                                                    std::string op);
 
   control::ControlPlane& control_;
+  fleet::Fleet& fleet_;
+  RuntimeApi runtime_;
   boost::asio::thread_pool& blocking_;
   std::atomic<bool> ready_{false};
 };

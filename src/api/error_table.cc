@@ -24,6 +24,7 @@ constexpr std::array kTable = {
         {"UnknownOperationException", 404}},
     Row{Code::kSerialization, {"SerializationException", 400}, {"ValidationError", 400}},
     Row{Code::kThrottled, {"ThrottlingException", 400}, {"ThrottlingException", 400}},
+    Row{Code::kModelError, {"ModelError", 424}, {"ModelError", 424}},
     Row{Code::kUnavailable, {"ServiceUnavailable", 503}, {"ServiceUnavailable", 503}},
     Row{Code::kInternal, {"InternalFailure", 500}, {"InternalFailure", 500}},
 };
@@ -44,8 +45,12 @@ Response ErrorResponse(const Status& status, Protocol protocol, const Request& r
   nlohmann::json body = {{"__type", wire.code}};
   // botocore reads `message` then `Message`; modeled SageMaker errors need `Message`, JS v3 reads
   // either. Both keys keep every client happy.
-  body["message"] = status.message();
-  body["Message"] = status.message();
+  if (status.code() == Code::kThrottled && status.message().empty()) {
+    body["message"] = nullptr;  // what AWS sends; clients print "None"
+  } else {
+    body["message"] = status.message();
+    body["Message"] = status.message();
+  }
   res.set(http::field::content_type, protocol == Protocol::kAwsJson11
                                          ? "application/x-amz-json-1.1"
                                          : "application/json");

@@ -211,10 +211,15 @@ asio::awaitable<void> HttpServer::Impl::Serve(Connection& conn) {
     }
     if (ec) {
       // Malformed or over a limit: answer, then close (the stream can't be resynchronised).
-      std::optional<Response> reply = ReplyForReadError(ec);
+      const std::string request_id = NewUuid();
+      std::optional<Response> reply;
+      if (ec == http::error::body_limit && options_.on_body_too_large) {
+        reply = options_.on_body_too_large(parser.get(), request_id);
+      } else {
+        reply = ReplyForReadError(ec);
+      }
       if (!reply) co_return;
       const auto start = std::chrono::steady_clock::now();
-      const std::string request_id = NewUuid();
       Finalize(*reply, request_id, 11, false);
       conn.stream.expires_after(options_.idle_timeout);
       co_await http::async_write(conn.stream, *reply, asio::redirect_error(use_awaitable, ec));

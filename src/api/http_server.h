@@ -53,6 +53,9 @@ struct HttpServerOptions {
   uint16_t port = 8080;            // 0 = ephemeral; port() tells the bound one
   uint64_t body_limit =
       8ull << 20;  // bytes; a larger body is answered 413 and the connection closed
+  // Builds the answer to a body over body_limit from the request's header (e.g. the runtime's
+  // "Request … has oversize body."); the server's generic 413 when empty.
+  std::function<Response(const Request& header, const std::string& request_id)> on_body_too_large;
   uint32_t header_limit = 16u << 10;  // bytes of request line + headers; larger → 431 and close
   // Keep-alive idle timeout: how long a connection may wait for the first byte of its next
   // request. Also bounds writing a response to a client that does not read.

@@ -12,7 +12,7 @@
 #include <type_traits>
 #include <utility>
 
-namespace thaw::api {
+namespace thaw {
 
 template <typename F>
 boost::asio::awaitable<std::invoke_result_t<F>> RunBlocking(boost::asio::thread_pool& pool,
@@ -32,4 +32,4 @@ boost::asio::awaitable<std::invoke_result_t<F>> RunBlocking(boost::asio::thread_
   co_return std::move(*out);
 }
 
-}  // namespace thaw::api
+}  // namespace thaw

@@ -13,6 +13,7 @@ const char* CodeName(Code code) {
     case Code::kUnknownOperation: return "UNKNOWN_OPERATION";
     case Code::kSerialization: return "SERIALIZATION";
     case Code::kThrottled: return "THROTTLED";
+    case Code::kModelError: return "MODEL_ERROR";
     case Code::kUnavailable: return "UNAVAILABLE";
     case Code::kInternal: return "INTERNAL";
   }

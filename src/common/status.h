@@ -20,6 +20,7 @@ enum class Code {
   kUnknownOperation,    // unknown X-Amz-Target (UnknownOperationException)
   kSerialization,       // body is not JSON or has wrong types (SerializationException)
   kThrottled,           // concurrency limit (ThrottlingException)
+  kModelError,          // the model failed or answered 4xx/5xx (ModelError, 424)
   kUnavailable,         // temporarily cannot serve (ServiceUnavailable)
   kInternal,            // a bug or an environment failure (InternalFailure)
 };

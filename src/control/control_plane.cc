@@ -51,8 +51,12 @@ Result<std::string> RequiredName(const json& body, const char* member, const Str
 }  // namespace
 
 ControlPlane::ControlPlane(store::Store& store, const Clock& clock, Deployer& deployer,
-                           JobRunner& jobs, ControlOptions options)
-    : store_(store), clock_(clock), deployer_(deployer), jobs_(jobs),
+                           Serving& serving, JobRunner& jobs, ControlOptions options)
+    : store_(store),
+      clock_(clock),
+      deployer_(deployer),
+      serving_(serving),
+      jobs_(jobs),
       options_(std::move(options)) {}
 
 std::string ControlPlane::Arn(std::string_view kind, std::string_view name) const {
@@ -453,6 +457,7 @@ void ControlPlane::RunJob(const std::string& endpoint, int64_t generation) {
   auto status = ParseStatus(rec->status).value_or(EndpointStatus::kFailed);
 
   if (status == EndpointStatus::kDeleting) {
+    serving_.Remove(rec->name);  // in-flight requests finish; the workers then exit
     std::lock_guard lock(mu_);
     auto deleted = store_.DeleteEndpoint(rec->name, generation);
     if (!deleted.ok()) log->error("delete endpoint={}: {}", endpoint, deleted.status().ToString());
@@ -465,6 +470,21 @@ void ControlPlane::RunJob(const std::string& endpoint, int64_t generation) {
   Result<json> deployed = snapshot.is_object()
                               ? deployer_.Prepare(snapshot)
                               : Result<json>(Internal("the pending deployment is unreadable"));
+  if (deployed.ok()) {
+    // The trial start: one worker must pass /ping before traffic switches to the new variant.
+    snapshot["Deployed"] = *deployed;
+    auto setup_us = serving_.Deploy(rec->name, snapshot, /*trial_start=*/true);
+    if (!setup_us.ok()) {
+      deployed = setup_us.status();
+    } else {
+      log->info("endpoint={} first worker ready: ModelSetupTime={}us", rec->name, *setup_us);
+    }
+  }
+  if (!deployed.ok() && deployed.status().code() == Code::kUnavailable) {
+    // Shutting down mid-deploy: leave the status as it is; Recover() resumes the job.
+    log->info("endpoint={} deploy interrupted: {}", rec->name, deployed.status().message());
+    return;
+  }
   EndpointEvent event =
       deployed.ok() ? EndpointEvent::kDeploySucceeded : EndpointEvent::kDeployFailed;
   auto to = Transition(status, event, arn);
@@ -478,7 +498,6 @@ void ControlPlane::RunJob(const std::string& endpoint, int64_t generation) {
   next.pending_doc.clear();
   next.generation = generation + 1;
   if (deployed.ok()) {
-    snapshot["Deployed"] = std::move(*deployed);
     next.current_doc = snapshot.dump();
     next.config_name = snapshot["EndpointConfigName"];
     next.failure_reason.clear();
@@ -497,6 +516,15 @@ Status ControlPlane::Recover() {
   THAW_ASSIGN_OR_RETURN(auto endpoints, store_.ListEndpoints());
   for (const auto& e : endpoints) {
     auto s = ParseStatus(e.status);
+    json current = Parse(e.current_doc);
+    if (current.is_object() && (s == EndpointStatus::kInService || s == EndpointStatus::kUpdating)) {
+      // Back at zero workers: the first request cold-starts.
+      auto served = serving_.Deploy(e.name, current, /*trial_start=*/false);
+      if (!served.ok()) {
+        Logger("control")->error("endpoint={} cannot be served: {}", e.name,
+                                 served.status().ToString());
+      }
+    }
     if (s == EndpointStatus::kCreating || s == EndpointStatus::kUpdating ||
         s == EndpointStatus::kDeleting) {
       Logger("control")->info("resuming {} job for endpoint={}", e.status, e.name);

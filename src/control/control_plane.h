@@ -22,6 +22,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "control/deployer.h"
+#include "control/serving.h"
 #include "store/store.h"
 
 namespace thaw::control {
@@ -41,13 +42,14 @@ class JobRunner {
 
 class ControlPlane {
  public:
-  ControlPlane(store::Store& store, const Clock& clock, Deployer& deployer, JobRunner& jobs,
-               ControlOptions options);
+  ControlPlane(store::Store& store, const Clock& clock, Deployer& deployer, Serving& serving,
+               JobRunner& jobs, ControlOptions options);
 
   // One awsJson1_1 operation; `op` is the part of X-Amz-Target after "SageMaker.".
   Result<nlohmann::json> Handle(std::string_view op, const nlohmann::json& body);
 
-  // After a restart: resubmits the jobs of endpoints caught Creating, Updating or Deleting.
+  // After a restart: serves every InService endpoint again (at zero workers) and resubmits the
+  // jobs of endpoints caught Creating, Updating or Deleting.
   Status Recover();
 
   const Identity& identity() const { return options_.identity; }
@@ -80,6 +82,7 @@ class ControlPlane {
   store::Store& store_;
   const Clock& clock_;
   Deployer& deployer_;
+  Serving& serving_;
   JobRunner& jobs_;
   ControlOptions options_;
   std::mutex mu_;  // serialises every check-then-write on the store

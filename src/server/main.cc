@@ -13,6 +13,10 @@
 #include <thread>
 
 #include "api/api.h"
+#include "control/serving.h"
+#include "fleet/fleet.h"
+#include "sandbox/zygote.h"
+#include "worker/worker.h"
 #include "api/http_server.h"
 #include "artifacts/model_cache.h"
 #include "common/logging.h"
@@ -25,6 +29,32 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace asio = boost::asio;
+
+// Set once, before the zygote forks: whether workers see their model at /opt/ml/model (the
+// sandbox binds it there) or at its host path (--sandbox unsafe-off).
+bool g_sandboxed = true;
+
+int WorkerEntry(int fd, const sandbox::SpawnSpec& spec) {
+  worker::WorkerSpec w;
+  w.runtime = spec.runtime;
+  w.model_dir = g_sandboxed ? "/opt/ml/model" : spec.model_dir.string();
+  w.env = spec.env;
+  return worker::RunWorker(fd, w);
+}
+
+class ZygoteLauncher final : public fleet::Launcher {
+ public:
+  explicit ZygoteLauncher(sandbox::Zygote& zygote) : zygote_(zygote) {}
+  Result<fleet::LaunchedWorker> Launch(const fleet::LaunchSpec& spec) override {
+    sandbox::SpawnSpec s{spec.worker_id, spec.runtime, spec.model_dir, spec.memory_mb, spec.env};
+    THAW_ASSIGN_OR_RETURN(sandbox::SpawnedWorker w, zygote_.Spawn(s));
+    return fleet::LaunchedWorker{w.fd, w.pid};
+  }
+  void Kill(pid_t pid) override { zygote_.Kill(pid); }
+
+ private:
+  sandbox::Zygote& zygote_;
+};
 
 class PoolJobRunner final : public control::JobRunner {
  public:
@@ -74,6 +104,24 @@ int Serve(const ServeOptions& opts) {
     log->error("--listen must be HOST:PORT, got \"{}\"", opts.listen);
     return 2;
   }
+  if (opts.sandbox != "on" && opts.sandbox != "unsafe-off") {
+    log->error("--sandbox must be \"on\" or \"unsafe-off\", got \"{}\"", opts.sandbox);
+    return 2;
+  }
+  // The zygote forks first, while this process has a single thread.
+  sandbox::SandboxOptions sandbox_opts;
+  sandbox_opts.enabled = g_sandboxed = opts.sandbox == "on";
+  auto zygote = sandbox::Zygote::Start(sandbox_opts, &WorkerEntry);
+  if (!zygote.ok()) {
+    log->error("cannot start workers: {}", zygote.status().message());
+    return 1;
+  }
+  if (!sandbox_opts.enabled) {
+    log->warn("--sandbox unsafe-off: workers run WITHOUT isolation (development only)");
+  }
+  log->info("sandbox ready: cgroups {}", (*zygote)->cgroup_mode());
+  ZygoteLauncher launcher(**zygote);
+
   std::error_code ec;
   fs::path data_dir = fs::absolute(opts.data_dir, ec);
   fs::create_directories(data_dir / "s3", ec);
@@ -96,18 +144,30 @@ int Serve(const ServeOptions& opts) {
   asio::thread_pool deploy_pool(static_cast<size_t>(opts.deploy_threads));
   asio::thread_pool blocking_pool(static_cast<size_t>(opts.blocking_threads));
   PoolJobRunner jobs(deploy_pool);
+  asio::io_context io(static_cast<int>(opts.io_threads));
+  fleet::Fleet fleet(io, blocking_pool, launcher, clock);
+  control::ServingOptions serving_opts;
+  serving_opts.keep_alive = std::chrono::seconds(opts.keep_alive);
+  serving_opts.invocation_timeout = std::chrono::seconds(opts.invocation_timeout);
+  serving_opts.startup_timeout = std::chrono::seconds(opts.startup_timeout);
+  control::FleetServing serving(fleet, serving_opts);
   control::ControlOptions control_opts;
   control_opts.identity = {opts.region, opts.account_id};
   control_opts.max_endpoints = static_cast<size_t>(opts.max_endpoints);
   control_opts.max_total_concurrency = opts.max_total_concurrency;
-  control::ControlPlane control(**store, clock, deployer, jobs, control_opts);
+  control::ControlPlane control(**store, clock, deployer, serving, jobs, control_opts);
 
-  asio::io_context io(static_cast<int>(opts.io_threads));
-  api::Api app(control, blocking_pool);
+  api::Api app(control, fleet, blocking_pool);
   api::HttpServerOptions http_opts;
   http_opts.host = host;
   http_opts.port = port;
   http_opts.body_limit = static_cast<uint64_t>(opts.max_request_bytes);
+  http_opts.on_body_too_large = [](const api::Request& header, const std::string& request_id) {
+    return api::InvocationEndpoint(std::string_view(header.target().data(), header.target().size()))
+               ? api::OversizeResponse(header, request_id)
+               : api::ErrorResponse(InvalidArgument("Request body is too large."),
+                                    api::Protocol::kAwsJson11, header, request_id);
+  };
   api::HttpServer server(io, http_opts, [&app](api::Request& req, api::RequestContext& ctx) {
     return app.Handle(req, ctx);
   });
@@ -125,10 +185,14 @@ int Serve(const ServeOptions& opts) {
     if (error) return;
     log->info("signal {} received: draining", signo);
     app.SetReady(false);
-    server.Shutdown([&io] { io.stop(); });
+    server.Shutdown([&io, &fleet] {
+      fleet.Stop();
+      io.stop();
+    });
   });
 
   server.Start();
+  fleet.Start();
   app.SetReady(true);
   log->info("thaw listening on {}:{} data_dir={} region={} account={}", host, server.port(),
             data_dir.string(), opts.region, opts.account_id);

@@ -23,8 +23,19 @@ const std::vector<OptionSpec>& ServeOptionTable() {
        &O::max_total_concurrency, 1, 1000000},
       {"max-model-bytes", "largest extracted size of a model archive, in bytes",
        &O::max_model_bytes, 1, int64_t{1} << 50},
-      {"max-request-bytes", "largest request body, in bytes", &O::max_request_bytes, 1024,
-       int64_t{1} << 32},
+      {"max-request-bytes",
+       "largest request body, in bytes (InvokeEndpoint answers \"oversize body\" beyond)",
+       &O::max_request_bytes, 1024, int64_t{1} << 32},
+      {"keep-alive", "seconds an idle worker stays warm before it retires", &O::keep_alive, 0,
+       int64_t{7} * 24 * 3600},
+      {"invocation-timeout", "seconds a worker may take to answer an invocation",
+       &O::invocation_timeout, 1, 3600},
+      {"startup-timeout", "seconds a new worker may take to pass its first /ping",
+       &O::startup_timeout, 1, 3600},
+      {"sandbox",
+       "\"on\" (cgroups, namespaces, unprivileged uid) or \"unsafe-off\" for development on "
+       "hosts where the sandbox cannot be set up",
+       &O::sandbox},
   };
   return kTable;
 }

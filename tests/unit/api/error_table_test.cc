@@ -25,9 +25,18 @@ TEST(ErrorTable, RuntimeSpeaksValidationError) {
 TEST(ErrorTable, EveryCodeHasARow) {
   for (Code c : {Code::kInvalidArgument, Code::kNotFound, Code::kAlreadyExists,
                  Code::kFailedPrecondition, Code::kResourceLimit, Code::kUnknownOperation,
-                 Code::kSerialization, Code::kThrottled, Code::kUnavailable}) {
+                 Code::kSerialization, Code::kThrottled, Code::kModelError,
+                 Code::kUnavailable}) {
     EXPECT_NE(MapError(c, Protocol::kAwsJson11).code, "InternalFailure") << CodeName(c);
   }
+}
+
+TEST(ErrorTable, ThrottlingCarriesANullMessageLikeAws) {
+  Request req{http::verb::post, "/endpoints/e/invocations", 11};
+  Response res = ErrorResponse(Status(Code::kThrottled, ""), Protocol::kRestJson, req, "r");
+  EXPECT_EQ(res.result_int(), 400u);
+  EXPECT_EQ(res["x-amzn-ErrorType"], "ThrottlingException");
+  EXPECT_TRUE(nlohmann::json::parse(res.body())["message"].is_null());
 }
 
 TEST(ErrorTable, ResponseShape) {

@@ -58,6 +58,25 @@ class FakeDeployer final : public Deployer {
   int calls = 0;
 };
 
+// Records what the control plane asks of serving; refuses endpoints whose name says so.
+class FakeServing final : public Serving {
+ public:
+  Result<int64_t> Deploy(const std::string& endpoint, const json& snapshot,
+                         bool trial_start) override {
+    if (trial_start && endpoint.find("noping") != std::string::npos) {
+      return InvalidArgument(
+          "The primary container for production variant AllTraffic did not pass the ping "
+          "health check.");
+    }
+    live[endpoint] = snapshot["EndpointConfigName"];
+    if (!trial_start) ++restored;
+    return int64_t{1234};
+  }
+  void Remove(const std::string& endpoint) override { live.erase(endpoint); }
+  std::map<std::string, std::string> live;  // endpoint → config name
+  int restored = 0;
+};
+
 constexpr const char* kImage = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1";
 
 class ControlPlaneTest : public ::testing::Test {
@@ -72,7 +91,7 @@ class ControlPlaneTest : public ::testing::Test {
   // A new ControlPlane over the same store, as after a process restart.
   void Restart(ControlOptions opts = {}) {
     jobs_.Drop();
-    cp_ = std::make_unique<ControlPlane>(*store_, clock_, deployer_, jobs_, opts);
+    cp_ = std::make_unique<ControlPlane>(*store_, clock_, deployer_, serving_, jobs_, opts);
   }
 
   json Ok(const std::string& op, const json& body) {
@@ -108,6 +127,7 @@ class ControlPlaneTest : public ::testing::Test {
   std::unique_ptr<store::Store> store_;
   artifacts::ModelCache cache_;
   FakeDeployer deployer_;
+  FakeServing serving_;
   QueueJobRunner jobs_;
   std::unique_ptr<ControlPlane> cp_;
 };
@@ -188,9 +208,11 @@ TEST_F(ControlPlaneTest, EndpointLifecycle) {
   EXPECT_EQ(d["ProductionVariants"][0]["CurrentServerlessConfig"]["MemorySizeInMB"], 4096);
   EXPECT_FALSE(d.contains("PendingDeploymentSummary"));
 
+  EXPECT_EQ(serving_.live["ep"], "c2");  // traffic switched to the new config
   Ok("DeleteEndpoint", {{"EndpointName", "ep"}});
   EXPECT_EQ(StatusOf("ep"), "Deleting");
   jobs_.RunAll();
+  EXPECT_EQ(serving_.live.count("ep"), 0u);
   EXPECT_EQ(Err("DescribeEndpoint", {{"EndpointName", "ep"}}).message(),
             "Could not find endpoint \"arn:aws:sagemaker:us-east-1:123456789012:endpoint/ep\".");
 }
@@ -215,6 +237,18 @@ TEST_F(ControlPlaneTest, FailedCreateAndFailedUpdate) {
   EXPECT_EQ(d["EndpointStatus"], "InService");  // back on the old config
   EXPECT_EQ(d["EndpointConfigName"], "cg");
   EXPECT_TRUE(d.contains("FailureReason"));
+}
+
+TEST_F(ControlPlaneTest, FailedTrialStartFailsTheDeploy) {
+  Model("m");
+  Config("c", "m");
+  Ok("CreateEndpoint", {{"EndpointName", "noping"}, {"EndpointConfigName", "c"}});
+  jobs_.RunAll();
+  json d = Ok("DescribeEndpoint", {{"EndpointName", "noping"}});
+  EXPECT_EQ(d["EndpointStatus"], "Failed");
+  EXPECT_NE(d["FailureReason"].get<std::string>().find("did not pass the ping health check"),
+            std::string::npos);
+  EXPECT_EQ(serving_.live.count("noping"), 0u);
 }
 
 TEST_F(ControlPlaneTest, EndpointKeepsItsSnapshot) {
@@ -244,6 +278,7 @@ TEST_F(ControlPlaneTest, RecoverResumesInterruptedJobs) {
   EXPECT_EQ(StatusOf("b"), "Deleting");
   EXPECT_EQ(StatusOf("c"), "Creating");
   ASSERT_TRUE(cp_->Recover().ok());
+  EXPECT_EQ(serving_.restored, 1);  // "a" serves again at zero workers
   EXPECT_EQ(jobs_.RunAll(), 2u);
   EXPECT_EQ(StatusOf("a"), "InService");
   EXPECT_EQ(StatusOf("c"), "InService");

@@ -1,0 +1,38 @@
+#pragma once
+// SageMaker Runtime (rest-json): POST /endpoints/{EndpointName}/invocations.
+// Headers the model may see are forwarded exactly as received (none invented); errors follow
+// sagemaker-api.md §1.2 — never 429/500/503 for a model's failure, which boto3 would re-run.
+
+#include <boost/asio/awaitable.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "api/http_server.h"
+#include "common/arn.h"
+#include "fleet/fleet.h"
+
+namespace thaw::api {
+
+// The endpoint name of an invocation path, or nullopt when `target` is not one.
+std::optional<std::string> InvocationEndpoint(std::string_view target);
+
+// The response to a body over the limit on an invocation path (AWS's serverless wording).
+Response OversizeResponse(const Request& header, const std::string& request_id);
+
+class RuntimeApi {
+ public:
+  RuntimeApi(fleet::Fleet& fleet, Identity identity);
+  boost::asio::awaitable<Response> Invoke(Request& request, RequestContext& context,
+                                          std::string endpoint);
+
+ private:
+  Response ModelError(const Request& req, const RequestContext& ctx, const std::string& endpoint,
+                      unsigned original_status, const std::string& original_message);
+
+  fleet::Fleet& fleet_;
+  Identity identity_;
+};
+
+}  // namespace thaw::api

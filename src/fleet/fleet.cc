@@ -1,0 +1,115 @@
+#include "fleet/fleet.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_future.hpp>
+#include <fmt/format.h>
+
+#include <future>
+
+namespace thaw::fleet {
+
+namespace asio = boost::asio;
+
+Fleet::Fleet(asio::io_context& io, asio::thread_pool& blocking, Launcher& launcher,
+             const Clock& clock)
+    : io_(io), blocking_(blocking), launcher_(launcher), clock_(clock), tick_(io) {}
+
+Fleet::~Fleet() { Stop(); }
+
+std::shared_ptr<Pool> Fleet::NewPool(VariantSpec spec) {
+  return std::make_shared<Pool>(io_, blocking_, launcher_, clock_, std::move(spec));
+}
+
+Result<int64_t> Fleet::TrialStart(const std::shared_ptr<Pool>& pool) {
+  std::promise<Result<int64_t>> done;
+  auto fut = done.get_future();
+  asio::co_spawn(
+      io_,
+      [pool, done = std::make_shared<std::promise<Result<int64_t>>>(std::move(done))]() mutable
+      -> asio::awaitable<void> { done->set_value(co_await pool->WarmOne()); },
+      asio::detached);
+  // The io_context stops at shutdown: never wait on it forever.
+  while (fut.wait_for(std::chrono::milliseconds(100)) == std::future_status::timeout) {
+    std::shared_lock lock(mu_);
+    if (stopped_) return Status(Code::kUnavailable, "the server is shutting down");
+  }
+  return fut.get();
+}
+
+void Fleet::Activate(const std::string& endpoint, std::shared_ptr<Pool> pool) {
+  std::shared_ptr<Pool> old;
+  {
+    std::unique_lock lock(mu_);
+    auto& slot = routes_[endpoint];
+    old = std::move(slot);
+    slot = std::move(pool);
+  }
+  if (old) old->Drain();
+  if (auto p = Find(endpoint)) p->Tick();  // bring up a provisioned floor at once
+}
+
+void Fleet::Remove(const std::string& endpoint) {
+  std::shared_ptr<Pool> old;
+  {
+    std::unique_lock lock(mu_);
+    auto it = routes_.find(endpoint);
+    if (it == routes_.end()) return;
+    old = std::move(it->second);
+    routes_.erase(it);
+  }
+  old->Drain();
+}
+
+std::shared_ptr<Pool> Fleet::Find(const std::string& endpoint) const {
+  std::shared_lock lock(mu_);
+  auto it = routes_.find(endpoint);
+  return it == routes_.end() ? nullptr : it->second;
+}
+
+void Fleet::Start() { ScheduleTick(); }
+
+void Fleet::Stop() {
+  std::vector<std::shared_ptr<Pool>> pools;
+  {
+    std::unique_lock lock(mu_);
+    stopped_ = true;
+    for (auto& [name, pool] : routes_) pools.push_back(pool);
+  }
+  for (auto& p : pools) p->Drain();
+  boost::system::error_code ignored;
+  tick_.cancel();
+}
+
+void Fleet::ScheduleTick() {
+  tick_.expires_after(std::chrono::seconds(1));
+  tick_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    std::vector<std::shared_ptr<Pool>> pools;
+    {
+      std::shared_lock lock(mu_);
+      if (stopped_) return;
+      for (auto& [name, pool] : routes_) pools.push_back(pool);
+    }
+    for (auto& p : pools) p->Tick();
+    ScheduleTick();
+  });
+}
+
+std::string Fleet::PrometheusText() const {
+  std::string out =
+      "# HELP thaw_workers Worker processes by endpoint, variant and state.\n"
+      "# TYPE thaw_workers gauge\n";
+  std::shared_lock lock(mu_);
+  for (const auto& [name, pool] : routes_) {
+    PoolCounts c = pool->counts();
+    for (auto [state, n] : {std::pair{"starting", c.starting}, std::pair{"idle", c.idle},
+                            std::pair{"busy", c.busy}}) {
+      out += fmt::format("thaw_workers{{endpoint=\"{}\",variant=\"{}\",state=\"{}\"}} {}\n", name,
+                         pool->spec().variant, state, n);
+    }
+  }
+  return out;
+}
+
+}  // namespace thaw::fleet

@@ -1,0 +1,61 @@
+#pragma once
+// Every endpoint's live variant, by endpoint name: the routing table of the runtime API.
+//
+// A deploy prepares a new Pool (optionally starting its first worker and waiting for /ping),
+// then Activate() switches the endpoint to it atomically; the previous pool drains (its
+// in-flight requests finish, then its workers exit). Remove() drains and forgets an endpoint.
+// A one-second tick drives keep-alive retirement and the provisioned floor of every pool.
+//
+// Thread-safety: all methods are thread-safe. The table is behind a shared_mutex (the invoke
+// path takes it shared for one lookup).
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+
+#include "fleet/launcher.h"
+#include "fleet/pool.h"
+
+namespace thaw::fleet {
+
+class Fleet {
+ public:
+  Fleet(boost::asio::io_context& io, boost::asio::thread_pool& blocking, Launcher& launcher,
+        const Clock& clock);
+  ~Fleet();
+
+  std::shared_ptr<Pool> NewPool(VariantSpec spec);
+  // Blocking: starts the pool's first worker and waits for its /ping (deploy threads only).
+  // Returns the setup time (microseconds) or the FailureReason.
+  Result<int64_t> TrialStart(const std::shared_ptr<Pool>& pool);
+  void Activate(const std::string& endpoint, std::shared_ptr<Pool> pool);
+  void Remove(const std::string& endpoint);
+  // The live pool of an endpoint (exact name, as InvokeEndpoint matches it), or null.
+  std::shared_ptr<Pool> Find(const std::string& endpoint) const;
+
+  // Starts the periodic upkeep on the io_context.
+  void Start();
+  void Stop();
+
+  // Prometheus text for the fleet's gauges (thaw_workers{endpoint,variant,state}).
+  std::string PrometheusText() const;
+
+ private:
+  void ScheduleTick();
+
+  boost::asio::io_context& io_;
+  boost::asio::thread_pool& blocking_;
+  Launcher& launcher_;
+  const Clock& clock_;
+  boost::asio::steady_timer tick_;
+  mutable std::shared_mutex mu_;  // guards routes_
+  std::map<std::string, std::shared_ptr<Pool>> routes_;
+  bool stopped_ = false;
+};
+
+}  // namespace thaw::fleet

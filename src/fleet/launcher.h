@@ -1,0 +1,39 @@
+#pragma once
+// The fleet's seam to the operating system: starting and killing worker processes. The server
+// implements it over sandbox::Zygote; tests use a fake that runs workers in-process.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace thaw::fleet {
+
+struct LaunchSpec {
+  std::string worker_id;
+  std::string runtime;
+  std::filesystem::path model_dir;
+  int64_t memory_mb = 0;
+  std::vector<std::pair<std::string, std::string>> env;
+};
+
+struct LaunchedWorker {
+  int fd = -1;  // connected stream socket speaking the container contract; caller owns it
+  pid_t pid = 0;
+};
+
+class Launcher {
+ public:
+  virtual ~Launcher() = default;
+  // Blocking (one round trip to the zygote): call off the I/O threads. Thread-safe.
+  virtual Result<LaunchedWorker> Launch(const LaunchSpec& spec) = 0;
+  // Thread-safe; harmless for a worker that already exited.
+  virtual void Kill(pid_t pid) = 0;
+};
+
+}  // namespace thaw::fleet

@@ -1,0 +1,201 @@
+#include "fleet/pool_state.h"
+
+#include <gtest/gtest.h>
+
+#include "fakes/fake_clock.h"
+
+namespace thaw::fleet {
+namespace {
+
+using std::chrono::seconds;
+using testing::FakeClock;
+
+PoolConfig Serverless(int max, int provisioned = 0) {
+  PoolConfig c;
+  c.max_concurrency = max;
+  c.provisioned = provisioned;
+  c.keep_alive = seconds(300);
+  return c;
+}
+
+class PoolStateTest : public ::testing::Test {
+ protected:
+  // Admits a request; when it asks for a cold start, starts one and returns its id in `started`.
+  Admission Admit(PoolState& p, RequestId r, WorkerId* started = nullptr) {
+    Admission a = p.Admit(r, clock.Now());
+    if (a.kind == Admission::kWait && a.cold_start) {
+      WorkerId w = p.StartWorker(clock.Now());
+      if (started) *started = w;
+    }
+    return a;
+  }
+  FakeClock clock;
+};
+
+TEST_F(PoolStateTest, FirstRequestColdStartsThenReusesTheWarmWorker) {
+  PoolState p(Serverless(5));
+  WorkerId w = 0;
+  Admission a = Admit(p, 1, &w);
+  EXPECT_EQ(a.kind, Admission::kWait);
+  EXPECT_TRUE(a.cold_start);
+  auto assigned = p.OnWorkerReady(w, clock.Now());
+  ASSERT_TRUE(assigned);
+  EXPECT_EQ(assigned->request, 1u);
+  EXPECT_FALSE(p.OnReleased(w, clock.Now()));
+  EXPECT_EQ(p.Count(WorkerState::kIdle), 1);
+  Admission warm = Admit(p, 2);
+  EXPECT_EQ(warm.kind, Admission::kRunOn);
+  EXPECT_EQ(warm.worker, w);
+}
+
+TEST_F(PoolStateTest, ConcurrentRequestsGetOneWorkerEachUpToMax) {
+  PoolState p(Serverless(3));
+  int cold = 0;
+  for (RequestId r = 1; r <= 3; ++r) cold += Admit(p, r).cold_start ? 1 : 0;
+  EXPECT_EQ(cold, 3);
+  EXPECT_EQ(p.workers(), 3);
+  // Max + k at once: exactly k throttled, never queued.
+  for (RequestId r = 4; r <= 6; ++r) EXPECT_EQ(Admit(p, r).kind, Admission::kThrottle);
+  EXPECT_EQ(p.in_flight(), 3);
+}
+
+TEST_F(PoolStateTest, AWaiterTakesWhicheverWorkerFreesFirst) {
+  PoolState p(Serverless(2));
+  WorkerId w1 = 0, w2 = 0;
+  Admit(p, 1, &w1);
+  p.OnWorkerReady(w1, clock.Now());  // serves request 1
+  Admit(p, 2, &w2);                  // w1 busy: cold start w2 for request 2
+  auto next = p.OnReleased(w1, clock.Now());  // w1 frees before w2 is ready
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->request, 2u);
+  EXPECT_EQ(next->worker, w1);
+  EXPECT_FALSE(p.OnWorkerReady(w2, clock.Now()));  // nobody waiting: w2 goes idle
+  EXPECT_EQ(p.Count(WorkerState::kIdle), 1);
+}
+
+TEST_F(PoolStateTest, MostRecentlyUsedIdleWorkerFirst) {
+  PoolState p(Serverless(3));
+  WorkerId a = 0, b = 0;
+  Admit(p, 1, &a);
+  Admit(p, 2, &b);
+  p.OnWorkerReady(a, clock.Now());
+  p.OnWorkerReady(b, clock.Now());
+  p.OnReleased(a, clock.Now());
+  clock.Advance(seconds(1));
+  p.OnReleased(b, clock.Now());
+  EXPECT_EQ(Admit(p, 3).worker, b);
+}
+
+TEST_F(PoolStateTest, IdleWorkersRetireAfterKeepAlive) {
+  PoolState p(Serverless(2));
+  WorkerId w = 0;
+  Admit(p, 1, &w);
+  p.OnWorkerReady(w, clock.Now());
+  p.OnReleased(w, clock.Now());
+  clock.Advance(seconds(299));
+  auto up = p.Tick(clock.Now());
+  EXPECT_TRUE(up.retire.empty());
+  ASSERT_TRUE(up.next_check);
+  EXPECT_EQ(*up.next_check, clock.Now() + seconds(1));
+  clock.Advance(seconds(1));
+  up = p.Tick(clock.Now());
+  EXPECT_EQ(up.retire, std::vector<WorkerId>{w});
+  EXPECT_EQ(p.workers(), 0);
+  EXPECT_EQ(up.start, 0);
+}
+
+TEST_F(PoolStateTest, ProvisionedFloorStaysWarm) {
+  PoolState p(Serverless(5, 2));
+  auto up = p.Tick(clock.Now());
+  EXPECT_EQ(up.start, 2);
+  WorkerId a = p.StartWorker(clock.Now());
+  WorkerId b = p.StartWorker(clock.Now());
+  p.OnWorkerReady(a, clock.Now());
+  p.OnWorkerReady(b, clock.Now());
+  WorkerId c = 0;
+  // Three concurrent: two warm, the third spills over to a cold start.
+  EXPECT_EQ(Admit(p, 1).kind, Admission::kRunOn);
+  EXPECT_EQ(Admit(p, 2).kind, Admission::kRunOn);
+  EXPECT_TRUE(Admit(p, 3, &c).cold_start);
+  p.OnWorkerReady(c, clock.Now());
+  for (WorkerId w : {a, b, c}) p.OnReleased(w, clock.Now());
+  clock.Advance(seconds(3600));
+  up = p.Tick(clock.Now());
+  EXPECT_EQ(up.retire.size(), 1u);  // only the spill-over worker retires
+  EXPECT_EQ(p.workers(), 2);
+  EXPECT_EQ(up.start, 0);
+}
+
+TEST_F(PoolStateTest, InstanceVariantsQueueInsteadOfThrottling) {
+  PoolConfig c;
+  c.instance_mode = true;
+  c.instance_count = 1;
+  c.max_queue = 2;
+  PoolState p(c);
+  EXPECT_EQ(p.Tick(clock.Now()).start, 1);
+  WorkerId w = p.StartWorker(clock.Now());
+  p.OnWorkerReady(w, clock.Now());
+  EXPECT_EQ(Admit(p, 1).kind, Admission::kRunOn);
+  Admission queued = Admit(p, 2);
+  EXPECT_EQ(queued.kind, Admission::kWait);
+  EXPECT_FALSE(queued.cold_start);  // never beyond InitialInstanceCount
+  EXPECT_EQ(Admit(p, 3).kind, Admission::kWait);
+  EXPECT_EQ(Admit(p, 4).kind, Admission::kThrottle);
+  EXPECT_EQ(p.OnReleased(w, clock.Now())->request, 2u);
+  clock.Advance(seconds(100000));
+  EXPECT_TRUE(p.Tick(clock.Now()).retire.empty());  // always on
+}
+
+TEST_F(PoolStateTest, FailedStartFailsWaitersOnlyWhenNobodyIsLeft) {
+  PoolState p(Serverless(3));
+  WorkerId w1 = 0, w2 = 0;
+  Admit(p, 1, &w1);
+  Admit(p, 2, &w2);
+  EXPECT_TRUE(p.OnStartFailed(w1).empty());  // w2 may still serve both
+  auto failed = p.OnStartFailed(w2);
+  EXPECT_EQ(failed, (std::vector<RequestId>{1, 2}));
+  EXPECT_EQ(p.in_flight(), 0);
+  EXPECT_EQ(p.waiting(), 0u);
+}
+
+TEST_F(PoolStateTest, DeadWorkerIsReplacedForWaiters) {
+  PoolState p(Serverless(1));
+  WorkerId w = 0;
+  Admit(p, 1, &w);
+  p.OnWorkerReady(w, clock.Now());
+  EXPECT_EQ(Admit(p, 2).kind, Admission::kThrottle);  // max 1
+  p.OnWorkerGone(w);  // crashed mid-request: request 1 is over
+  EXPECT_EQ(p.in_flight(), 0);
+  Admission again = Admit(p, 3);
+  EXPECT_TRUE(again.cold_start);
+}
+
+TEST_F(PoolStateTest, CancelledWaiterLeavesTheQueue) {
+  PoolState p(Serverless(2));
+  WorkerId w = 0;
+  Admit(p, 1, &w);
+  p.Cancel(1);
+  EXPECT_EQ(p.in_flight(), 0);
+  EXPECT_FALSE(p.OnWorkerReady(w, clock.Now()));
+  EXPECT_EQ(p.StartsNeeded(), 0);
+}
+
+TEST_F(PoolStateTest, EvictionHelpers) {
+  PoolState p(Serverless(3));
+  WorkerId a = 0, b = 0;
+  Admit(p, 1, &a);
+  Admit(p, 2, &b);
+  p.OnWorkerReady(a, clock.Now());
+  p.OnWorkerReady(b, clock.Now());
+  p.OnReleased(a, clock.Now());
+  clock.Advance(seconds(1));
+  p.OnReleased(b, clock.Now());
+  ASSERT_TRUE(p.OldestIdle());
+  EXPECT_EQ(p.OldestIdle()->first, a);
+  EXPECT_TRUE(p.Retire(a));
+  EXPECT_FALSE(p.Retire(a));
+  EXPECT_EQ(p.RetireAllIdle(), std::vector<WorkerId>{b});
+}
+
+}  // namespace
+}  // namespace thaw::fleet
