@@ -27,6 +27,13 @@ Response JsonResponse(const Request& req, const std::string& request_id, std::st
 
 }  // namespace
 
+Response BodyTooLarge(const Request& header, const std::string& request_id) {
+  std::string_view target(header.target().data(), header.target().size());
+  if (InvocationEndpoint(target)) return OversizeResponse(header, request_id);
+  return ErrorResponse(InvalidArgument("The request body is too large."), Protocol::kAwsJson11,
+                       header, request_id);
+}
+
 Api::Api(control::ControlPlane& control, fleet::Fleet& fleet, boost::asio::thread_pool& blocking)
     : control_(control),
       fleet_(fleet),

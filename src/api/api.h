@@ -24,6 +24,9 @@
 
 namespace thaw::api {
 
+// The answer to a body over the server's limit, in the shape of the API the path belongs to.
+Response BodyTooLarge(const Request& header, const std::string& request_id);
+
 class Api {
  public:
   Api(control::ControlPlane& control, fleet::Fleet& fleet, boost::asio::thread_pool& blocking);

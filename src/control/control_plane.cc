@@ -397,13 +397,7 @@ Result<json> ControlPlane::UpdateEndpoint(const json& body) {
 
   WallTime now = clock_.Now();
   THAW_ASSIGN_OR_RETURN(json snapshot, Snapshot(*config_name, now));
-  json current = Parse(rec->current_doc);
-  if (current.is_object() && !IsServerless(current["EndpointConfig"]) &&
-      IsServerless(snapshot["EndpointConfig"])) {
-    return InvalidArgument("Cannot update endpoint \"" + arn +
-                           "\" from an instance-based configuration to a serverless "
-                           "configuration. Create a new endpoint instead.");
-  }
+  // Instance → serverless in place is allowed (the seed's migration), though AWS refuses it.
   THAW_RETURN_IF_ERROR(CheckLimits(snapshot, rec->name));
   int64_t expected = rec->generation;
   rec->status = std::string(StatusName(to));

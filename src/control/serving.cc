@@ -21,7 +21,8 @@ Result<fleet::VariantSpec> VariantOf(const std::string& endpoint, const json& sn
   const json& model = snapshot["Models"][pv["ModelName"].get<std::string>()];
   const json& container =
       model.contains("PrimaryContainer") ? model["PrimaryContainer"] : model["Containers"][0];
-  for (const auto& [k, v] : container.value("Environment", json::object()).items()) {
+  const json environment = container.value("Environment", json::object());
+  for (const auto& [k, v] : environment.items()) {
     spec.env.emplace_back(k, v.get<std::string>());
   }
   if (pv.contains("ServerlessConfig")) {

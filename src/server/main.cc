@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "api/api.h"
+#include "cli/cli.h"
 #include "control/serving.h"
 #include "fleet/fleet.h"
 #include "sandbox/zygote.h"
@@ -162,12 +163,7 @@ int Serve(const ServeOptions& opts) {
   http_opts.host = host;
   http_opts.port = port;
   http_opts.body_limit = static_cast<uint64_t>(opts.max_request_bytes);
-  http_opts.on_body_too_large = [](const api::Request& header, const std::string& request_id) {
-    return api::InvocationEndpoint(std::string_view(header.target().data(), header.target().size()))
-               ? api::OversizeResponse(header, request_id)
-               : api::ErrorResponse(InvalidArgument("Request body is too large."),
-                                    api::Protocol::kAwsJson11, header, request_id);
-  };
+  http_opts.on_body_too_large = &api::BodyTooLarge;
   api::HttpServer server(io, http_opts, [&app](api::Request& req, api::RequestContext& ctx) {
     return app.Handle(req, ctx);
   });
@@ -224,7 +220,9 @@ int main(int argc, char** argv) {
   CLI::App* serve = app.add_subcommand("serve", "run the server");
   AddOptions(*serve, opts);
   CLI::App* version = app.add_subcommand("version", "print the version");
+  thaw::cli::ClientCommands client(app);
   CLI11_PARSE(app, argc, argv);
+  if (std::optional<int> code = client.RunParsed()) return *code;
   if (version->parsed()) {
     std::cout << "thaw 0.1.0\n";
     return 0;

@@ -6,6 +6,7 @@
 - run_modern_boto3 / run_cli drive the clients that cannot run inside pytest's interpreter.
 """
 
+import functools
 import gzip
 import http.client
 import io
@@ -204,9 +205,22 @@ def _tar_gz(members, compresslevel=6):
     return buf.getvalue()
 
 
+@functools.lru_cache(maxsize=None)
+def xgboost_model_bytes(seed=7, rounds=20):
+    """A real XGBoost model (binary:logistic on 4 features), saved as JSON like save_model does.
+    Deploys start a worker that must load it, so placeholder bytes no longer do."""
+    import numpy as np
+    import xgboost as xgb
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(200, 4)).astype(np.float32)
+    y = (x[:, 0] + 0.5 * x[:, 1] - x[:, 2] > 0).astype(np.float32)
+    booster = xgb.train({"objective": "binary:logistic", "max_depth": 3, "nthread": 1},
+                        xgb.DMatrix(x, label=y), num_boost_round=rounds)
+    return bytes(booster.save_raw(raw_format="json"))
+
+
 def _model_bytes():
-    # Arbitrary bytes are enough for the control plane; unique so the model cache never dedupes.
-    return b"xgboost-model placeholder " + uuid.uuid4().bytes
+    return xgboost_model_bytes()
 
 
 class ModelStore:
@@ -259,8 +273,9 @@ class ModelStore:
     def large(self, megabytes=48):
         """Random (incompressible) content stored uncompressed: the deploy job takes a moment to
         hash and extract it, so the endpoint stays in Creating/Updating long enough to observe."""
-        return self.put(_tar_gz([("xgboost-model", _model_bytes()),
-                                 ("weights.bin", os.urandom(megabytes << 20))], compresslevel=0))
+        return self.put(_tar_gz([("xgboost-model", _model_bytes()), ("data", None),
+                                 ("data/weights.bin", os.urandom(megabytes << 20))],
+                                compresslevel=0))
 
 
 # ---------------------------------------------------------------------------------------------

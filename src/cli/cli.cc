@@ -1,0 +1,90 @@
+#include "cli/cli.h"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <iostream>
+#include <string>
+
+#include "cli/deploy.h"
+#include "cli/endpoints.h"
+#include "cli/http_client.h"
+#include "cli/invoke.h"
+#include "cli/sagemaker_client.h"
+
+namespace thaw::cli {
+namespace {
+
+constexpr std::chrono::seconds kMaxConnectTimeout{10};
+
+// Adds to `sub` every row of the option table that belongs to `command`.
+void AddOptions(CLI::App& sub, unsigned command, ClientOptions& opts) {
+  for (const ClientOptionSpec& spec : ClientOptionTable()) {
+    if (!(spec.commands & command)) continue;
+    CLI::Option* opt = nullptr;
+    if (auto* s = std::get_if<std::string ClientOptions::*>(&spec.field)) {
+      opt = sub.add_option(spec.name, opts.*(*s), spec.help)->capture_default_str();
+    } else if (auto* i = std::get_if<int64_t ClientOptions::*>(&spec.field)) {
+      opt = sub.add_option(spec.name, opts.*(*i), spec.help)
+                ->capture_default_str()
+                ->check(CLI::Range(spec.min, spec.max));
+    } else if (auto* b = std::get_if<bool ClientOptions::*>(&spec.field)) {
+      opt = sub.add_flag(spec.name, opts.*(*b), spec.help);
+    } else {
+      auto list = std::get<std::vector<std::string> ClientOptions::*>(spec.field);
+      // One value per occurrence: `--env A=1 --env B=2`.
+      opt = sub.add_option(spec.name, opts.*list, spec.help)->allow_extra_args(false);
+    }
+    if (spec.required) opt->required();
+    if (spec.env) opt->envname(spec.env);
+  }
+}
+
+}  // namespace
+
+ClientCommands::ClientCommands(CLI::App& app) {
+  deploy_ = app.add_subcommand(
+      "deploy", "create (or update) a serverless endpoint from a model and wait until InService");
+  invoke_ = app.add_subcommand("invoke", "invoke an endpoint; the response body goes to stdout");
+  endpoints_ = app.add_subcommand("endpoints", "list endpoints with their serverless configs");
+  AddOptions(*deploy_, kDeploy, options_);
+  AddOptions(*invoke_, kInvoke, options_);
+  AddOptions(*endpoints_, kEndpoints, options_);
+  invoke_->get_option("--body")->excludes(invoke_->get_option("--file"));
+}
+
+std::optional<int> ClientCommands::RunParsed() {
+  unsigned command = deploy_->parsed()      ? kDeploy
+                     : invoke_->parsed()    ? kInvoke
+                     : endpoints_->parsed() ? kEndpoints
+                                            : 0u;
+  if (command == 0) return std::nullopt;
+
+  Console console{std::cout, std::cerr, isatty(STDERR_FILENO) != 0};
+  Result<EndpointUrl> url = ParseEndpointUrl(options_.endpoint_url);
+  if (!url.ok()) {
+    console.err << "error: " << url.status().message() << "\n";
+    return 2;
+  }
+  HttpClientOptions http_options;
+  http_options.request_timeout = std::chrono::seconds(options_.timeout);
+  http_options.connect_timeout =
+      std::min<std::chrono::milliseconds>(kMaxConnectTimeout, http_options.request_timeout);
+  HttpClient http(*url, http_options);
+  SageMakerClient client(http);
+
+  switch (command) {
+    case kDeploy:
+      return RunDeploy(options_, client, console, poll_interval_);
+    case kInvoke: {
+      std::optional<std::string> body;
+      if (invoke_->count("--body") > 0) body = options_.body;
+      return RunInvoke(options_, body, client, console, std::cin);
+    }
+    default:
+      return RunEndpoints(options_, client, console);
+  }
+}
+
+}  // namespace thaw::cli

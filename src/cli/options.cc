@@ -1,0 +1,41 @@
+#include "cli/options.h"
+
+namespace thaw::cli {
+
+const std::vector<ClientOptionSpec>& ClientOptionTable() {
+  using O = ClientOptions;
+  static const std::vector<ClientOptionSpec> kTable = {
+      {"--endpoint-url", kAllCommands, "URL of the thaw server", &O::endpoint_url, 0, 0, false,
+       "THAW_ENDPOINT_URL"},
+      {"--region", kAllCommands, "AWS region (picks the built-in image registry)", &O::region},
+      {"--timeout", kAllCommands, "seconds one request may take, connecting included", &O::timeout,
+       1, 3600},
+      // deploy
+      {"--name", kDeploy, "endpoint name (the model and config are NAME-<yyyymmddHHMMSS>)",
+       &O::name, 0, 0, true},
+      {"--model", kDeploy, "model.tar.gz: a local path, file://, or s3://", &O::model, 0, 0, true},
+      {"--image", kDeploy, "container image URI, or an alias: xgboost:1.7-1, sklearn:1.2-1",
+       &O::image, 0, 0, true},
+      {"--account-id", kDeploy, "12-digit account of the execution role ARN", &O::account_id},
+      {"--memory", kDeploy, "MemorySizeInMB of the serverless variant", &O::memory, 1024, 6144},
+      {"--max-concurrency", kDeploy, "MaxConcurrency of the serverless variant",
+       &O::max_concurrency, 1, 200},
+      {"--provisioned", kDeploy, "ProvisionedConcurrency (0: none)", &O::provisioned, 0, 200},
+      {"--env", kDeploy, "container environment variable K=V (repeatable)", &O::env},
+      {"--no-wait", kDeploy, "return once the deployment has started", &O::no_wait},
+      {"--wait-timeout", kDeploy, "seconds to wait for InService before giving up",
+       &O::wait_timeout, 1, 24 * 3600},
+      // invoke
+      {"name", kInvoke, "endpoint name", &O::name, 0, 0, true},
+      {"--body", kInvoke, "request body (default: read --file, else stdin)", &O::body},
+      {"--file", kInvoke, "read the request body from this file", &O::file},
+      {"--content-type", kInvoke, "Content-Type of the request (\"\" sends none)",
+       &O::content_type},
+      {"--accept", kInvoke, "Accept header of the request", &O::accept},
+      {"--repeat", kInvoke, "invoke N times on one connection", &O::repeat, 1, 1000000},
+      {"--time", kInvoke, "print each invocation's wall time to stderr", &O::time},
+  };
+  return kTable;
+}
+
+}  // namespace thaw::cli

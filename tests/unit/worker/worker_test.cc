@@ -1,0 +1,302 @@
+// RunWorker end to end: a forked child serves one end of a socketpair, the test speaks raw
+// HTTP/1.1 on the other, as the thaw server will.
+#include "worker/worker.h"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "fakes/temp_dir.h"
+#include "worker/xgboost_runtime.h"
+
+namespace thaw::worker {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kFixtures = THAW_XGB_FIXTURES;
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Reply {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-cased names
+  std::string body;
+};
+
+// A RunWorker child and the test's end of its socket.
+class WorkerProcess {
+ public:
+  explicit WorkerProcess(WorkerSpec spec) {
+    int fds[2];
+    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    pid_ = fork();
+    if (pid_ == 0) {
+      close(fds[0]);
+      _exit(RunWorker(fds[1], spec));
+    }
+    close(fds[1]);
+    fd_ = fds[0];
+  }
+  ~WorkerProcess() {
+    if (fd_ >= 0) close(fd_);
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  void Send(std::string_view bytes) {
+    while (!bytes.empty()) {
+      ssize_t n = write(fd_, bytes.data(), bytes.size());
+      ASSERT_GT(n, 0);
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+  }
+
+  // Reads one response (Content-Length framed; the worker always sends one).
+  Reply Receive() {
+    Reply reply;
+    size_t header_end;
+    while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+      if (!Fill()) return reply;
+    }
+    std::istringstream head(buffer_.substr(0, header_end));
+    std::string line;
+    std::getline(head, line);
+    reply.status = std::stoi(line.substr(9, 3));
+    while (std::getline(head, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      auto colon = line.find(':');
+      std::string name = line.substr(0, colon);
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      reply.headers[name] = line.substr(colon + 2);
+    }
+    buffer_.erase(0, header_end + 4);
+    size_t length =
+        reply.headers.count("content-length") ? std::stoul(reply.headers["content-length"]) : 0;
+    while (buffer_.size() < length) {
+      if (!Fill()) return reply;
+    }
+    reply.body = buffer_.substr(0, length);
+    buffer_.erase(0, length);
+    return reply;
+  }
+
+  Reply Exchange(std::string_view request) {
+    Send(request);
+    return Receive();
+  }
+
+  // Closes the test's end and returns the child's exit status.
+  int CloseAndWait() {
+    close(fd_);
+    fd_ = -1;
+    return WaitExit();
+  }
+  int WaitExit() {
+    int status = 0;
+    EXPECT_EQ(waitpid(pid_, &status, 0), pid_);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  // True when the worker closed its end (EOF within 10 s).
+  bool PeerClosed() { return buffer_.empty() && !Fill(); }
+
+ private:
+  bool Fill() {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, 10000) != 1) {
+      ADD_FAILURE() << "worker did not answer within 10 s";
+      return false;
+    }
+    char chunk[65536];
+    ssize_t n = read(fd_, chunk, sizeof(chunk));
+    if (n <= 0) return false;
+    buffer_.append(chunk, static_cast<size_t>(n));
+    return true;
+  }
+
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+WorkerSpec Spec(const fs::path& model_dir) {
+  WorkerSpec spec;
+  spec.runtime = "xgboost";
+  spec.model_dir = model_dir.string();
+  return spec;
+}
+
+std::string Post(std::string_view body, std::string_view content_type, std::string_view accept,
+                 std::string_view extra = "") {
+  std::string req = "POST /invocations HTTP/1.1\r\nHost: worker\r\n";
+  if (!content_type.empty()) req.append("Content-Type: ").append(content_type).append("\r\n");
+  if (!accept.empty()) req.append("Accept: ").append(accept).append("\r\n");
+  req.append(extra);
+  req.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n\r\n");
+  req.append(body);
+  return req;
+}
+
+constexpr std::string_view kPing = "GET /ping HTTP/1.1\r\nHost: worker\r\n\r\n";
+
+TEST(WorkerTest, ServesTheContractOnOneKeepAliveConnection) {
+  WorkerProcess worker(Spec(kFixtures / "binary/model"));
+
+  Reply r = worker.Exchange(kPing);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "");
+
+  const std::string rows = ReadFile(kFixtures / "binary/inputs/rows.csv");
+  r = worker.Exchange(Post(rows, "text/csv", "text/csv"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["content-type"], "text/csv; charset=utf-8");
+  EXPECT_EQ(r.body, ReadFile(kFixtures / "binary/expected/rows.csv.csv"));
+
+  r = worker.Exchange(Post(rows, "text/csv", "application/json"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["content-type"], "application/json");
+  EXPECT_EQ(r.body, ReadFile(kFixtures / "binary/expected/rows.csv.json"));
+
+  // No Content-Type: libsvm.
+  const std::string libsvm = ReadFile(kFixtures / "binary/inputs/rows.libsvm");
+  r = worker.Exchange(Post(libsvm, "", ""));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, ReadFile(kFixtures / "binary/expected/rows.libsvm.csv"));
+
+  r = worker.Exchange(Post(rows, "application/json", ""));
+  EXPECT_EQ(r.status, 415);
+  EXPECT_EQ(r.body.rfind("application/json is not an accepted ContentType: ", 0), 0u);
+
+  r = worker.Exchange(Post(rows, "text/csv", "text/html"));
+  EXPECT_EQ(r.status, 406);
+
+  r = worker.Exchange(Post("", "text/csv", ""));
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(r.body, "");
+
+  r = worker.Exchange("GET /models HTTP/1.1\r\nHost: worker\r\n\r\n");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.body, "{}");
+
+  r = worker.Exchange("GET /invocations HTTP/1.1\r\nHost: worker\r\n\r\n");
+  EXPECT_EQ(r.status, 405);
+
+  // A chunked body, and a query string that does not change the route.
+  r = worker.Exchange(
+      "POST /invocations?x=1 HTTP/1.1\r\nHost: worker\r\nContent-Type: text/csv\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n" +
+      [&] {
+        std::ostringstream chunked;
+        chunked << std::hex << rows.size() << "\r\n" << rows << "\r\n0\r\n\r\n";
+        return chunked.str();
+      }());
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, ReadFile(kFixtures / "binary/expected/rows.csv.csv"));
+
+  // Expect: 100-continue gets its interim answer before the body is sent.
+  worker.Send(
+      "POST /invocations HTTP/1.1\r\nHost: worker\r\nContent-Type: text/csv\r\n"
+      "Expect: 100-continue\r\nContent-Length: " +
+      std::to_string(rows.size()) + "\r\n\r\n");
+  r = worker.Receive();
+  EXPECT_EQ(r.status, 100);
+  worker.Send(rows);
+  r = worker.Receive();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, ReadFile(kFixtures / "binary/expected/rows.csv.csv"));
+
+  EXPECT_EQ(worker.CloseAndWait(), 0);  // EOF between requests: a clean exit
+}
+
+TEST(WorkerTest, EnsembleAveragesTwoModels) {
+  WorkerProcess worker(Spec(kFixtures / "ensemble/model"));
+  Reply r = worker.Exchange(
+      Post(ReadFile(kFixtures / "ensemble/inputs/rows.csv"), "text/csv", "application/jsonlines"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["content-type"], "application/jsonlines");
+  EXPECT_EQ(r.body, ReadFile(kFixtures / "ensemble/expected/rows.csv.jsonl"));
+  EXPECT_EQ(worker.CloseAndWait(), 0);
+}
+
+TEST(WorkerTest, PickleFailsThePing) {
+  testing::TempDir dir;
+  std::ofstream(dir.path() / "xgboost-model", std::ios::binary)
+      << std::string("\x80\x04\x95\x10\x00\x00\x00.", 8);
+  WorkerProcess worker(Spec(dir.path()));
+  Reply r = worker.Exchange(kPing);
+  EXPECT_EQ(r.status, 500);
+  EXPECT_NE(r.body.find("pickled models are not supported by thaw"), std::string::npos) << r.body;
+  r = worker.Exchange(Post("1,2", "text/csv", ""));
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.body.rfind("Unable to load model: Model ", 0), 0u);
+  EXPECT_EQ(worker.CloseAndWait(), 0);
+}
+
+TEST(WorkerTest, OversizedBodyIsRefusedAndTheConnectionSurvives) {
+  WorkerSpec spec = Spec(kFixtures / "binary/model");
+  spec.env = {{"MAX_CONTENT_LENGTH", "64"}};
+  WorkerProcess worker(spec);
+  Reply r = worker.Exchange(Post(std::string(65, '1'), "text/csv", ""));
+  EXPECT_EQ(r.status, 413);
+  EXPECT_NE(r.body.find("Request Entity Too Large"), std::string::npos);
+  std::string at_limit;
+  for (int i = 0; i < 31; ++i) at_limit += "1,";
+  at_limit += "11";
+  ASSERT_EQ(at_limit.size(), 64u);
+  r = worker.Exchange(Post(at_limit, "text/csv", ""));  // at the limit: accepted
+  EXPECT_EQ(r.status, 400);                             // 32 columns for a 6-feature model
+  EXPECT_NE(r.body.find("Feature size of csv inference data 32"), std::string::npos) << r.body;
+  r = worker.Exchange(kPing);
+  EXPECT_EQ(r.status, 200);
+
+  // An oversized chunked body cannot be skipped: the worker answers and closes.
+  r = worker.Exchange(
+      "POST /invocations HTTP/1.1\r\nHost: w\r\nContent-Type: text/csv\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n50\r\n" +
+      std::string(80, '1') + "\r\n0\r\n\r\n");
+  EXPECT_EQ(r.status, 413);
+  EXPECT_TRUE(worker.PeerClosed());
+  EXPECT_EQ(worker.WaitExit(), 1);
+}
+
+TEST(WorkerTest, ConnectionCloseAndGarbage) {
+  WorkerProcess closing(Spec(kFixtures / "binary/model"));
+  Reply r = closing.Exchange("GET /ping HTTP/1.1\r\nHost: w\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(closing.PeerClosed());
+  EXPECT_EQ(closing.WaitExit(), 0);
+
+  WorkerProcess garbage(Spec(kFixtures / "binary/model"));
+  r = garbage.Exchange("NOT HTTP AT ALL\r\n\r\n");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(garbage.WaitExit(), 1);
+}
+
+TEST(WorkerTest, UnknownRuntimeReportsOnPing) {
+  WorkerSpec spec = Spec(kFixtures / "binary/model");
+  spec.runtime = "sklearn";
+  WorkerProcess worker(spec);
+  Reply r = worker.Exchange(kPing);
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.body, "runtime 'sklearn' is not supported by this worker");
+  EXPECT_EQ(worker.CloseAndWait(), 0);
+}
+
+}  // namespace
+}  // namespace thaw::worker
