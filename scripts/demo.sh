@@ -31,22 +31,16 @@ echo $! >"$DATA/thaw.pid"
 for _ in $(seq 100); do [ -s "$DATA/port" ] && break; sleep 0.1; done
 [ -s "$DATA/port" ] || { cat "$DATA/thaw.log"; exit 1; }
 
-IMAGE=683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1
+THAW=(build/release/thaw)
 "${AWS[@]}" sagemaker delete-endpoint --endpoint-name demo-xgb >/dev/null 2>&1 &&
   "${AWS[@]}" sagemaker wait endpoint-deleted --endpoint-name demo-xgb || true
-"${AWS[@]}" sagemaker create-model --model-name demo-xgb \
-  --execution-role-arn arn:aws:iam::123456789012:role/thaw-demo \
-  --primary-container "Image=$IMAGE,ModelDataUrl=s3://thaw-samples/xgb/model.tar.gz" \
-  >/dev/null 2>&1 || true
-"${AWS[@]}" sagemaker create-endpoint-config --endpoint-config-name demo-xgb \
-  --production-variants 'VariantName=AllTraffic,ModelName=demo-xgb,ServerlessConfig={MemorySizeInMB=2048,MaxConcurrency=5}' \
-  >/dev/null 2>&1 || true
-"${AWS[@]}" sagemaker create-endpoint --endpoint-name demo-xgb --endpoint-config-name demo-xgb
-for _ in $(seq 100); do
-  status=$("${AWS[@]}" sagemaker describe-endpoint --endpoint-name demo-xgb --query EndpointStatus --output text)
-  [ "$status" != Creating ] && break; sleep 0.2
-done
-"${AWS[@]}" sagemaker describe-endpoint --endpoint-name demo-xgb
+# Deploy the sample as a serverless endpoint (2048 MB, MaxConcurrency 5): it sits at zero workers.
+"${THAW[@]}" deploy --endpoint-url "http://127.0.0.1:$PORT" --name demo-xgb \
+  --model s3://thaw-samples/xgb/model.tar.gz --image xgboost:1.7-1 --memory 2048 --max-concurrency 5
+status=$("${AWS[@]}" sagemaker describe-endpoint --endpoint-name demo-xgb --query EndpointStatus --output text)
+echo "first invoke (cold start: a sandboxed worker is forked), then two warm ones:"
+"${THAW[@]}" invoke --endpoint-url "http://127.0.0.1:$PORT" demo-xgb --content-type text/csv \
+  --body $'0.5,-1.2,0.3,2.0\n-0.7,0.1,1.5,0.0' --repeat 3 --time
 
 cat <<MSG
 
@@ -56,6 +50,10 @@ with the serverless endpoint demo-xgb ($status). Talk to it with any AWS client:
   export AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION=us-east-1
   aws --endpoint-url http://127.0.0.1:$PORT sagemaker list-endpoints
   aws --endpoint-url http://127.0.0.1:$PORT sagemaker describe-endpoint --endpoint-name demo-xgb
+  /usr/bin/aws --endpoint-url http://127.0.0.1:$PORT sagemaker-runtime invoke-endpoint \\
+      --endpoint-name demo-xgb --content-type text/csv --cli-binary-format raw-in-base64-out \\
+      --body 0.5,-1.2,0.3,2.0 /dev/stdout
+  build/release/thaw invoke demo-xgb --body 0.5,-1.2,0.3,2.0 --time
   /usr/bin/python3 -c "import boto3; sm = boto3.client('sagemaker', endpoint_url='http://127.0.0.1:$PORT'); print(sm.describe_endpoint(EndpointName='demo-xgb')['EndpointStatus'])"
 
 Stop it with: kill \$(cat $DATA/thaw.pid)

@@ -4,8 +4,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
-#include "common/blocking.h"
 #include "api/error_table.h"
+#include "common/blocking.h"
 #include "common/logging.h"
 #include "control/validation.h"
 
@@ -35,10 +35,7 @@ Response BodyTooLarge(const Request& header, const std::string& request_id) {
 }
 
 Api::Api(control::ControlPlane& control, fleet::Fleet& fleet, boost::asio::thread_pool& blocking)
-    : control_(control),
-      fleet_(fleet),
-      runtime_(fleet, control.identity()),
-      blocking_(blocking) {}
+    : control_(control), fleet_(fleet), runtime_(fleet, control.identity()), blocking_(blocking) {}
 
 boost::asio::awaitable<Response> Api::Handle(Request& req, RequestContext& ctx) {
   std::string_view target(req.target().data(), req.target().size());
@@ -74,16 +71,17 @@ boost::asio::awaitable<Response> Api::Handle(Request& req, RequestContext& ctx) 
         Status(Code::kUnknownOperation, "The target " + std::string(t) + " is not served here."),
         Protocol::kAwsJson11, req, ctx.request_id);
   }
-  co_return ErrorResponse(Status(Code::kUnknownOperation,
-                                 "No operation matches " + std::string(req.method_string()) + " " +
-                                     std::string(target) + "."),
-                          Protocol::kRestJson, req, ctx.request_id);
+  co_return ErrorResponse(
+      Status(Code::kUnknownOperation, "No operation matches " + std::string(req.method_string()) +
+                                          " " + std::string(target) + "."),
+      Protocol::kRestJson, req, ctx.request_id);
 }
 
 boost::asio::awaitable<Response> Api::HandleSageMaker(Request& req, RequestContext& ctx,
                                                       std::string op) {
   auto parsed = control::ParseBody(req.body());
-  if (!parsed.ok()) co_return ErrorResponse(parsed.status(), Protocol::kAwsJson11, req, ctx.request_id);
+  if (!parsed.ok())
+    co_return ErrorResponse(parsed.status(), Protocol::kAwsJson11, req, ctx.request_id);
   Result<nlohmann::json> result = co_await RunBlocking(
       blocking_, [this, &op, &parsed]() { return control_.Handle(op, *parsed); });
   if (!result.ok()) {

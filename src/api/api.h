@@ -11,10 +11,9 @@
 // Handle() runs on an I/O thread; control-plane work (SQLite) is moved to the blocking pool and
 // the coroutine resumes on the connection's executor when it is done.
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
-
-#include <atomic>
 
 #include "api/http_server.h"
 #include "api/http_types.h"

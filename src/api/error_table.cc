@@ -1,15 +1,14 @@
 #include "api/error_table.h"
 
-#include <nlohmann/json.hpp>
-
 #include <array>
+#include <nlohmann/json.hpp>
 
 namespace thaw::api {
 namespace {
 
 struct Row {
   Code code;
-  WireError aws_json;  // control plane (awsJson1_1)
+  WireError aws_json;   // control plane (awsJson1_1)
   WireError rest_json;  // runtime (rest-json): its validation code is "ValidationError"
 };
 
@@ -20,7 +19,8 @@ constexpr std::array kTable = {
     Row{Code::kAlreadyExists, {"ValidationException", 400}, {"ValidationError", 400}},
     Row{Code::kFailedPrecondition, {"ValidationException", 400}, {"ValidationError", 400}},
     Row{Code::kResourceLimit, {"ResourceLimitExceeded", 400}, {"ValidationError", 400}},
-    Row{Code::kUnknownOperation, {"UnknownOperationException", 400},
+    Row{Code::kUnknownOperation,
+        {"UnknownOperationException", 400},
         {"UnknownOperationException", 404}},
     Row{Code::kSerialization, {"SerializationException", 400}, {"ValidationError", 400}},
     Row{Code::kThrottled, {"ThrottlingException", 400}, {"ThrottlingException", 400}},
@@ -51,9 +51,8 @@ Response ErrorResponse(const Status& status, Protocol protocol, const Request& r
     body["message"] = status.message();
     body["Message"] = status.message();
   }
-  res.set(http::field::content_type, protocol == Protocol::kAwsJson11
-                                         ? "application/x-amz-json-1.1"
-                                         : "application/json");
+  res.set(http::field::content_type,
+          protocol == Protocol::kAwsJson11 ? "application/x-amz-json-1.1" : "application/json");
   res.set("x-amzn-ErrorType", std::string(wire.code));
   res.set("x-amzn-RequestId", request_id);
   res.keep_alive(request.keep_alive());

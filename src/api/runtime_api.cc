@@ -1,6 +1,7 @@
 #include "api/runtime_api.h"
 
 #include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 #include "api/error_table.h"
@@ -30,11 +31,13 @@ int FromHex(char c) {
 std::optional<std::string> InvocationEndpoint(std::string_view target) {
   auto q = target.find('?');
   if (q != std::string_view::npos) target = target.substr(0, q);
-  if (target.size() <= kPrefix.size() + kSuffix.size() || target.substr(0, kPrefix.size()) != kPrefix ||
+  if (target.size() <= kPrefix.size() + kSuffix.size() ||
+      target.substr(0, kPrefix.size()) != kPrefix ||
       target.substr(target.size() - kSuffix.size()) != kSuffix) {
     return std::nullopt;
   }
-  std::string_view raw = target.substr(kPrefix.size(), target.size() - kPrefix.size() - kSuffix.size());
+  std::string_view raw =
+      target.substr(kPrefix.size(), target.size() - kPrefix.size() - kSuffix.size());
   std::string name;
   for (size_t i = 0; i < raw.size(); ++i) {
     if (raw[i] == '%') {
@@ -71,11 +74,11 @@ Response RuntimeApi::ModelError(const Request& req, const RequestContext& ctx,
       "sagemaker/Endpoints/{} in account {} for more information.",
       original_status >= 500 || original_status == 0 ? "server" : "client", original_status,
       original_message, region, region, endpoint, identity_.account_id);
-  Response res = ErrorResponse(Status(Code::kModelError, message), Protocol::kRestJson, req,
-                               ctx.request_id);
+  Response res =
+      ErrorResponse(Status(Code::kModelError, message), Protocol::kRestJson, req, ctx.request_id);
   nlohmann::json body = {
       {"ErrorCode", original_status >= 400 && original_status < 500 ? "CLIENT_ERROR_FROM_MODEL"
-                                                                     : "SERVER_ERROR_FROM_MODEL"},
+                                                                    : "SERVER_ERROR_FROM_MODEL"},
       {"Message", message},
       {"message", message},
       {"OriginalStatusCode", original_status},
@@ -98,8 +101,8 @@ boost::asio::awaitable<Response> RuntimeApi::Invoke(Request& req, RequestContext
   for (int attempt = 0; attempt < 3; ++attempt) {
     pool = fleet_.Find(endpoint);
     if (!pool) {
-      co_return ErrorResponse(NotFound(fmt::format("Endpoint {} of account {} not found.",
-                                                   endpoint, identity_.account_id)),
+      co_return ErrorResponse(NotFound(fmt::format("Endpoint {} of account {} not found.", endpoint,
+                                                   identity_.account_id)),
                               Protocol::kRestJson, req, ctx.request_id);
     }
     result = co_await pool->Invoke(invoke);

@@ -4,7 +4,6 @@
 // sagemaker-api.md §1.2 — never 429/500/503 for a model's failure, which boto3 would re-run.
 
 #include <boost/asio/awaitable.hpp>
-
 #include <optional>
 #include <string>
 #include <string_view>

@@ -7,7 +7,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -15,8 +14,7 @@
 namespace thaw {
 
 template <typename F>
-boost::asio::awaitable<std::invoke_result_t<F>> RunBlocking(boost::asio::thread_pool& pool,
-                                                           F fn) {
+boost::asio::awaitable<std::invoke_result_t<F>> RunBlocking(boost::asio::thread_pool& pool, F fn) {
   using R = std::invoke_result_t<F>;
   // The result travels in an optional because Result<T> has no default constructor.
   std::optional<R> out;

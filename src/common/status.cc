@@ -4,18 +4,30 @@ namespace thaw {
 
 const char* CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "OK";
-    case Code::kInvalidArgument: return "INVALID_ARGUMENT";
-    case Code::kNotFound: return "NOT_FOUND";
-    case Code::kAlreadyExists: return "ALREADY_EXISTS";
-    case Code::kFailedPrecondition: return "FAILED_PRECONDITION";
-    case Code::kResourceLimit: return "RESOURCE_LIMIT";
-    case Code::kUnknownOperation: return "UNKNOWN_OPERATION";
-    case Code::kSerialization: return "SERIALIZATION";
-    case Code::kThrottled: return "THROTTLED";
-    case Code::kModelError: return "MODEL_ERROR";
-    case Code::kUnavailable: return "UNAVAILABLE";
-    case Code::kInternal: return "INTERNAL";
+    case Code::kOk:
+      return "OK";
+    case Code::kInvalidArgument:
+      return "INVALID_ARGUMENT";
+    case Code::kNotFound:
+      return "NOT_FOUND";
+    case Code::kAlreadyExists:
+      return "ALREADY_EXISTS";
+    case Code::kFailedPrecondition:
+      return "FAILED_PRECONDITION";
+    case Code::kResourceLimit:
+      return "RESOURCE_LIMIT";
+    case Code::kUnknownOperation:
+      return "UNKNOWN_OPERATION";
+    case Code::kSerialization:
+      return "SERIALIZATION";
+    case Code::kThrottled:
+      return "THROTTLED";
+    case Code::kModelError:
+      return "MODEL_ERROR";
+    case Code::kUnavailable:
+      return "UNAVAILABLE";
+    case Code::kInternal:
+      return "INTERNAL";
   }
   return "UNKNOWN";
 }

@@ -1,7 +1,7 @@
 #pragma once
 // The one error type of thaw. Every fallible operation returns Status or Result<T>; nothing is
-// thrown across module boundaries. Codes are semantic; src/api/error_table.cc alone maps them to AWS
-// error names and HTTP statuses for each wire protocol.
+// thrown across module boundaries. Codes are semantic; src/api/error_table.cc alone maps them to
+// AWS error names and HTTP statuses for each wire protocol.
 
 #include <cassert>
 #include <string>
@@ -47,14 +47,16 @@ class [[nodiscard]] Status {
 inline Status InvalidArgument(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }
 inline Status NotFound(std::string m) { return {Code::kNotFound, std::move(m)}; }
 inline Status AlreadyExists(std::string m) { return {Code::kAlreadyExists, std::move(m)}; }
-inline Status FailedPrecondition(std::string m) { return {Code::kFailedPrecondition, std::move(m)}; }
+inline Status FailedPrecondition(std::string m) {
+  return {Code::kFailedPrecondition, std::move(m)};
+}
 inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
 
 // A value or the Status that explains its absence.
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok() && "Result built from an OK status");
   }
@@ -82,9 +84,9 @@ class [[nodiscard]] Result {
 // Early-return helpers. THAW_TRY(expr) returns the Status of a failed Status or Result.
 #define THAW_CONCAT_INNER(a, b) a##b
 #define THAW_CONCAT(a, b) THAW_CONCAT_INNER(a, b)
-#define THAW_RETURN_IF_ERROR(expr)            \
-  do {                                        \
-    ::thaw::Status thaw_status_ = (expr);     \
+#define THAW_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::thaw::Status thaw_status_ = (expr);        \
     if (!thaw_status_.ok()) return thaw_status_; \
   } while (0)
 #define THAW_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

@@ -12,9 +12,10 @@ std::string FormatIso8601(WallTime t, bool millis) {
   auto day = floor<days>(t);
   year_month_day ymd{day};
   hh_mm_ss hms{t - day};
-  std::string out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
-                                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                                hms.hours().count(), hms.minutes().count(), hms.seconds().count());
+  std::string out =
+      fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  hms.hours().count(), hms.minutes().count(), hms.seconds().count());
   if (millis) out += fmt::format(".{:03}", duration_cast<milliseconds>(hms.subseconds()).count());
   out += 'Z';
   return out;

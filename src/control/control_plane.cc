@@ -206,10 +206,10 @@ Result<json> ControlPlane::DeleteEndpointConfig(const json& body) {
 // Endpoints
 
 Result<json> ControlPlane::Snapshot(const std::string& config_name, WallTime now) {
-  THAW_ASSIGN_OR_RETURN(auto config, store_.GetResource(ResourceKind::kEndpointConfig, config_name));
+  THAW_ASSIGN_OR_RETURN(auto config,
+                        store_.GetResource(ResourceKind::kEndpointConfig, config_name));
   if (!config) {
-    return NotFound("Could not find endpoint configuration \"" + Arn(kConfig, config_name) +
-                    "\".");
+    return NotFound("Could not find endpoint configuration \"" + Arn(kConfig, config_name) + "\".");
   }
   json config_doc = Parse(config->doc);
   json models = json::object();
@@ -231,7 +231,8 @@ Status ControlPlane::CheckLimits(const json& snapshot, const std::string& replac
     int64_t sum = 0;
     if (!snap.is_object()) return 0;
     for (const json& pv : snap["EndpointConfig"]["ProductionVariants"]) {
-      if (pv.contains("ServerlessConfig")) sum += pv["ServerlessConfig"]["MaxConcurrency"].get<int64_t>();
+      if (pv.contains("ServerlessConfig"))
+        sum += pv["ServerlessConfig"]["MaxConcurrency"].get<int64_t>();
     }
     return sum;
   };
@@ -454,8 +455,10 @@ void ControlPlane::RunJob(const std::string& endpoint, int64_t generation) {
     serving_.Remove(rec->name);  // in-flight requests finish; the workers then exit
     std::lock_guard lock(mu_);
     auto deleted = store_.DeleteEndpoint(rec->name, generation);
-    if (!deleted.ok()) log->error("delete endpoint={}: {}", endpoint, deleted.status().ToString());
-    else log->info("endpoint={} deleted", rec->name);
+    if (!deleted.ok())
+      log->error("delete endpoint={}: {}", endpoint, deleted.status().ToString());
+    else
+      log->info("endpoint={} deleted", rec->name);
     return;
   }
   if (status != EndpointStatus::kCreating && status != EndpointStatus::kUpdating) return;
@@ -511,7 +514,8 @@ Status ControlPlane::Recover() {
   for (const auto& e : endpoints) {
     auto s = ParseStatus(e.status);
     json current = Parse(e.current_doc);
-    if (current.is_object() && (s == EndpointStatus::kInService || s == EndpointStatus::kUpdating)) {
+    if (current.is_object() &&
+        (s == EndpointStatus::kInService || s == EndpointStatus::kUpdating)) {
       // Back at zero workers: the first request cold-starts.
       auto served = serving_.Deploy(e.name, current, /*trial_start=*/false);
       if (!served.ok()) {

@@ -11,10 +11,9 @@
 // Deploy jobs run on the JobRunner. A job carries the endpoint's generation; it commits its
 // result only if no other mutation happened meanwhile.
 
-#include <nlohmann/json.hpp>
-
 #include <functional>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 

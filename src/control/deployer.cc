@@ -33,8 +33,8 @@ Result<json> Deployer::Prepare(const json& snapshot) {
     std::string image = container->value("Image", "");
     auto runtime = RecogniseImage(image);
     if (!runtime.ok()) {
-      return InvalidArgument(fmt::format("Production variant {}: {}", variant_name,
-                                         runtime.status().message()));
+      return InvalidArgument(
+          fmt::format("Production variant {}: {}", variant_name, runtime.status().message()));
     }
     if (container->value("Mode", "SingleModel") == "MultiModel") {
       return InvalidArgument(fmt::format(

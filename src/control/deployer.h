@@ -3,9 +3,8 @@
 // verify and extract it into the content-addressed cache, and map its image to a runtime.
 // Runs on a job thread, never on an I/O thread, and never under the control plane's lock.
 
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "artifacts/model_cache.h"
 #include "common/clock.h"

@@ -49,8 +49,7 @@ std::optional<EndpointStatus> ParseStatus(std::string_view name) {
   return std::nullopt;
 }
 
-Result<EndpointStatus> Transition(EndpointStatus from, EndpointEvent event,
-                                  std::string_view arn) {
+Result<EndpointStatus> Transition(EndpointStatus from, EndpointEvent event, std::string_view arn) {
   switch (event) {
     case EndpointEvent::kUpdate:
       if (from == EndpointStatus::kInService) return EndpointStatus::kUpdating;

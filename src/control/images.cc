@@ -45,8 +45,8 @@ Result<ImageRuntime> RecogniseImage(std::string_view image) {
                            ".");
   }
   // thaw has no registry; the digest names the runtime build that serves this image.
-  std::string digest = m[8].matched ? m[8].str() : Sha256Hex("thaw-runtime/" + rt.framework + ":" +
-                                                             rt.version);
+  std::string digest =
+      m[8].matched ? m[8].str() : Sha256Hex("thaw-runtime/" + rt.framework + ":" + rt.version);
   rt.resolved = registry + "/" + repo + "@sha256:" + digest;
   return rt;
 }

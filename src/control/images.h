@@ -15,7 +15,7 @@ struct ImageRuntime {
   RuntimeKind kind;
   std::string framework;  // "xgboost" | "sklearn"
   std::string version;    // "1.7-1" | "1.2-1"
-  std::string resolved;   // "{registry}/{repository}@sha256:{digest}" (DeployedImages.ResolvedImage)
+  std::string resolved;  // "{registry}/{repository}@sha256:{digest}" (DeployedImages.ResolvedImage)
 };
 
 // kInvalidArgument with a reason a user can act on when the image is not one thaw runs.

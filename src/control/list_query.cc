@@ -40,10 +40,9 @@ ListParams ReadListParams(Field& body, const std::vector<std::string>& sort_keys
   if (endpoint_filters) {
     p.modified_before = body.Time("LastModifiedTimeBefore");
     p.modified_after = body.Time("LastModifiedTimeAfter");
-    p.status_equals =
-        body.Enum("StatusEquals", false,
-                  {"OutOfService", "Creating", "Updating", "SystemUpdating", "RollingBack",
-                   "InService", "Deleting", "Failed"});
+    p.status_equals = body.Enum("StatusEquals", false,
+                                {"OutOfService", "Creating", "Updating", "SystemUpdating",
+                                 "RollingBack", "InService", "Deleting", "Failed"});
   }
   return p;
 }

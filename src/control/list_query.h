@@ -5,7 +5,6 @@
 // are created or deleted between calls.
 
 #include <nlohmann/json.hpp>
-
 #include <optional>
 #include <string>
 #include <vector>

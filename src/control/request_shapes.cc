@@ -165,15 +165,15 @@ Result<json> CheckCreateEndpointConfig(const json& body) {
             shown)));
       }
       if (sc && has_instance) {
-        v.Fail(InvalidArgument(fmt::format(
-            "Production variant {} specifies both ServerlessConfig and InstanceType/"
-            "InitialInstanceCount. A variant is either serverless or instance-based.",
-            shown)));
+        v.Fail(InvalidArgument(
+            fmt::format("Production variant {} specifies both ServerlessConfig and InstanceType/"
+                        "InitialInstanceCount. A variant is either serverless or instance-based.",
+                        shown)));
       } else if (!sc && !has_instance) {
-        v.Fail(InvalidArgument(fmt::format(
-            "Invalid Keys for ProductionVariant {}: expected it to contain one of "
-            "['InstanceType', 'ServerlessConfig'].",
-            shown)));
+        v.Fail(InvalidArgument(
+            fmt::format("Invalid Keys for ProductionVariant {}: expected it to contain one of "
+                        "['InstanceType', 'ServerlessConfig'].",
+                        shown)));
       } else if (!sc && (!type || !count)) {
         v.Fail(InvalidArgument(fmt::format(
             "Production variant {} must specify both InstanceType and InitialInstanceCount.",

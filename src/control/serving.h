@@ -3,7 +3,6 @@
 // FleetServing over fleet::Fleet; control unit tests use a fake.
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 
 #include "common/status.h"

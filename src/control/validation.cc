@@ -106,9 +106,9 @@ std::optional<std::string> Field::String(const char* member, bool required,
   }
   // Only bounded strings reach std::regex: its backtracking recurses per character.
   if (good && rule.pattern && !std::regex_match(s, *rule.pattern)) {
-    v_->Violation(PathOf(member), Quote(s),
-                  fmt::format("Member must satisfy regular expression pattern: {}",
-                              rule.pattern_text));
+    v_->Violation(
+        PathOf(member), Quote(s),
+        fmt::format("Member must satisfy regular expression pattern: {}", rule.pattern_text));
     good = false;
   }
   if (!good) return std::nullopt;

@@ -11,7 +11,6 @@
 // `validator.status()` once.
 
 #include <nlohmann/json.hpp>
-
 #include <optional>
 #include <regex>
 #include <string>
@@ -68,12 +67,11 @@ class Field {
   std::optional<WallTime> Time(const char* member);
   // One of `allowed`; the violation lists them as AWS does ("Member must satisfy enum value set").
   std::optional<std::string> Enum(const char* member, bool required,
-                                   const std::vector<std::string>& allowed);
+                                  const std::vector<std::string>& allowed);
   // A nested object, or nullopt when absent (or wrong type, recorded).
   std::optional<Field> Object(const char* member, bool required);
   // The elements of a list (each an object cursor), with length bounds.
-  std::optional<std::vector<Field>> List(const char* member, bool required, size_t min,
-                                         size_t max);
+  std::optional<std::vector<Field>> List(const char* member, bool required, size_t min, size_t max);
   // A string→string map, with an entry bound.
   std::optional<std::vector<std::pair<std::string, std::string>>> StringMap(const char* member,
                                                                             size_t max_entries);

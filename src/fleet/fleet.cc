@@ -1,10 +1,10 @@
 #include "fleet/fleet.h"
 
+#include <fmt/format.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_future.hpp>
-#include <fmt/format.h>
-
 #include <future>
 
 namespace thaw::fleet {

@@ -1,5 +1,7 @@
 #include "fleet/pool.h"
 
+#include <fmt/format.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -9,7 +11,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <fmt/format.h>
 
 #include "common/blocking.h"
 #include "common/ids.h"
@@ -78,8 +79,7 @@ Pool::~Pool() {
 // (ASan "bad-free" on InvokeRequest's optionals), so the request travels in a shared_ptr.
 asio::awaitable<InvokeResult> Pool::Invoke(InvokeRequest request) {
   return asio::co_spawn(
-      strand_, DoInvoke(std::make_shared<const InvokeRequest>(std::move(request))),
-      use_awaitable);
+      strand_, DoInvoke(std::make_shared<const InvokeRequest>(std::move(request))), use_awaitable);
 }
 
 asio::awaitable<InvokeResult> Pool::DoInvoke(std::shared_ptr<const InvokeRequest> request) {
@@ -224,9 +224,9 @@ asio::awaitable<void> Pool::StartWorker(WorkerId id, std::shared_ptr<Waiter> tri
     }
     conn->deadline.cancel();
     if (ec || res.result_int() != 200) {
-      std::string detail = ec ? (conn->timed_out ? "no answer in time" : ec.message())
-                              : fmt::format("HTTP {}: {}", res.result_int(),
-                                            res.body().substr(0, 512));
+      std::string detail =
+          ec ? (conn->timed_out ? "no answer in time" : ec.message())
+             : fmt::format("HTTP {}: {}", res.result_int(), res.body().substr(0, 512));
       failure = fmt::format(
           "The primary container for production variant {} did not pass the ping health check. "
           "Please check CloudWatch logs for this endpoint. ({})",
@@ -236,8 +236,8 @@ asio::awaitable<void> Pool::StartWorker(WorkerId id, std::shared_ptr<Waiter> tri
   }
 
   if (!failure.empty()) {
-    Logger("fleet")->warn("endpoint={} variant={} start failed: {}", spec_.endpoint,
-                          spec_.variant, failure);
+    Logger("fleet")->warn("endpoint={} variant={} start failed: {}", spec_.endpoint, spec_.variant,
+                          failure);
     FailWaiters(state_.OnStartFailed(id), failure);
     if (trial) {
       trial->failure = failure;

@@ -9,12 +9,11 @@
 // A worker is an HTTP/1.1 peer on a socketpair (the SageMaker container contract). A request
 // that reaches a worker is never retried: a dead worker or a timeout fails only that request.
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
-
-#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -93,9 +92,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // No more warm workers: retire idle ones now and busy ones as they finish.
   void Drain();
 
-  PoolCounts counts() const {
-    return {starting_.load(), idle_.load(), busy_.load()};
-  }
+  PoolCounts counts() const { return {starting_.load(), idle_.load(), busy_.load()}; }
 
  private:
   struct Conn;

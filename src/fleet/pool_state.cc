@@ -16,9 +16,8 @@ int PoolState::StartsNeeded() const {
 }
 
 Admission PoolState::Admit(RequestId request, WallTime now) {
-  int limit = config_.instance_mode
-                  ? config_.instance_count + static_cast<int>(config_.max_queue)
-                  : config_.max_concurrency;
+  int limit = config_.instance_mode ? config_.instance_count + static_cast<int>(config_.max_queue)
+                                    : config_.max_concurrency;
   if (in_flight_ >= limit) return {Admission::kThrottle};
   ++in_flight_;
   // Most recently used idle worker first: its caches are warmest, and the others age out.

@@ -42,7 +42,7 @@ enum class WorkerState { kStarting, kIdle, kBusy };
 // What to do with a request that just arrived.
 struct Admission {
   enum Kind { kRunOn, kWait, kThrottle } kind;
-  WorkerId worker = 0;  // kRunOn: the worker to send it to
+  WorkerId worker = 0;      // kRunOn: the worker to send it to
   bool cold_start = false;  // kWait: a new worker must be started for it (StartWorker())
 };
 

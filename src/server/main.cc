@@ -6,24 +6,23 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
 
 #include "api/api.h"
+#include "api/http_server.h"
+#include "artifacts/model_cache.h"
 #include "cli/cli.h"
+#include "common/logging.h"
+#include "control/control_plane.h"
 #include "control/serving.h"
 #include "fleet/fleet.h"
 #include "sandbox/zygote.h"
-#include "worker/worker.h"
-#include "api/http_server.h"
-#include "artifacts/model_cache.h"
-#include "common/logging.h"
-#include "control/control_plane.h"
 #include "server/options.h"
 #include "store/store.h"
+#include "worker/worker.h"
 
 namespace thaw::server {
 namespace {
@@ -138,8 +137,9 @@ int Serve(const ServeOptions& opts) {
     return 1;
   }
   SystemClock clock;
-  artifacts::ModelCache cache(data_dir / "cache" / "models",
-                              artifacts::ExtractLimits{static_cast<uint64_t>(opts.max_model_bytes)});
+  artifacts::ModelCache cache(
+      data_dir / "cache" / "models",
+      artifacts::ExtractLimits{static_cast<uint64_t>(opts.max_model_bytes)});
   if (Status st = cache.RemoveLeftovers(); !st.ok()) log->warn("model cache: {}", st.ToString());
   control::Deployer deployer({data_dir / "s3"}, cache, clock);
   asio::thread_pool deploy_pool(static_cast<size_t>(opts.deploy_threads));

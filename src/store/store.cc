@@ -41,9 +41,9 @@ EndpointRecord ReadEndpoint(const Statement& s) {
 
 Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& path) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     Status st = SqliteError(db, "open " + path.string());
     sqlite3_close(db);
@@ -53,8 +53,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& path) {
   sqlite3_busy_timeout(db, 5000);
   // WAL keeps readers off the writer's back; synchronous=FULL makes a COMMIT durable before we
   // acknowledge it, even across power loss.
-  THAW_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                                "PRAGMA foreign_keys=ON;"));
+  THAW_RETURN_IF_ERROR(Exec(db,
+                            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                            "PRAGMA foreign_keys=ON;"));
   THAW_RETURN_IF_ERROR(store->Migrate());
   return store;
 }
@@ -93,8 +94,7 @@ Status Store::Migrate() {
                       std::to_string(m.version));
     }
     THAW_RETURN_IF_ERROR(Exec(db_, m.sql));
-    THAW_RETURN_IF_ERROR(
-        Exec(db_, ("PRAGMA user_version=" + std::to_string(m.version)).c_str()));
+    THAW_RETURN_IF_ERROR(Exec(db_, ("PRAGMA user_version=" + std::to_string(m.version)).c_str()));
     THAW_RETURN_IF_ERROR(txn.Commit());
     Logger("store")->info("migrated schema to version {}", m.version);
   }

@@ -11,7 +11,7 @@
 namespace thaw::worker {
 
 struct WorkerSpec {
-  std::string runtime;                  // "xgboost" (later: "sklearn", "custom")
+  std::string runtime;  // "xgboost" (later: "sklearn", "custom")
   std::string model_dir = "/opt/ml/model";
   // The container's Environment, as given in CreateModel (SAGEMAKER_* variables among them).
   std::vector<std::pair<std::string, std::string>> env;

@@ -6,12 +6,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-
-#include <atomic>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -39,7 +38,8 @@ class FakeLauncher final : public fleet::Launcher {
   Result<fleet::LaunchedWorker> Launch(const fleet::LaunchSpec& spec) override {
     if (fail_launch) return Internal("launch refused by the test");
     int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return Internal("socketpair");
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+      return Internal("socketpair");
     std::lock_guard lock(mu_);
     pid_t pid = next_pid_++;
     launches++;

@@ -1,6 +1,7 @@
 #include "api/error_table.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 namespace thaw::api {
@@ -25,8 +26,7 @@ TEST(ErrorTable, RuntimeSpeaksValidationError) {
 TEST(ErrorTable, EveryCodeHasARow) {
   for (Code c : {Code::kInvalidArgument, Code::kNotFound, Code::kAlreadyExists,
                  Code::kFailedPrecondition, Code::kResourceLimit, Code::kUnknownOperation,
-                 Code::kSerialization, Code::kThrottled, Code::kModelError,
-                 Code::kUnavailable}) {
+                 Code::kSerialization, Code::kThrottled, Code::kModelError, Code::kUnavailable}) {
     EXPECT_NE(MapError(c, Protocol::kAwsJson11).code, "InternalFailure") << CodeName(c);
   }
 }
@@ -41,8 +41,8 @@ TEST(ErrorTable, ThrottlingCarriesANullMessageLikeAws) {
 
 TEST(ErrorTable, ResponseShape) {
   Request req{http::verb::post, "/", 11};
-  Response res = ErrorResponse(NotFound("Could not find model \"x\"."), Protocol::kAwsJson11, req,
-                               "rid-1");
+  Response res =
+      ErrorResponse(NotFound("Could not find model \"x\"."), Protocol::kAwsJson11, req, "rid-1");
   EXPECT_EQ(res.result_int(), 400u);
   EXPECT_EQ(res["x-amzn-RequestId"], "rid-1");
   EXPECT_EQ(res[http::field::content_type], "application/x-amz-json-1.1");

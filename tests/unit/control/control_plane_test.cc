@@ -77,7 +77,8 @@ class FakeServing final : public Serving {
   int restored = 0;
 };
 
-constexpr const char* kImage = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1";
+constexpr const char* kImage =
+    "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1";
 
 class ControlPlaneTest : public ::testing::Test {
  protected:
@@ -133,12 +134,14 @@ class ControlPlaneTest : public ::testing::Test {
 };
 
 TEST_F(ControlPlaneTest, ModelCrudWithAwsMessages) {
-  json created = Ok("CreateModel", {{"ModelName", "MyModel"}, {"PrimaryContainer", {{"Image", kImage}}}});
+  json created =
+      Ok("CreateModel", {{"ModelName", "MyModel"}, {"PrimaryContainer", {{"Image", kImage}}}});
   EXPECT_EQ(created["ModelArn"], "arn:aws:sagemaker:us-east-1:123456789012:model/mymodel");
-  EXPECT_EQ(Err("CreateModel", {{"ModelName", "mymodel"}, {"PrimaryContainer", {{"Image", kImage}}}})
-                .message(),
-            "Cannot create already existing model "
-            "\"arn:aws:sagemaker:us-east-1:123456789012:model/mymodel\".");
+  EXPECT_EQ(
+      Err("CreateModel", {{"ModelName", "mymodel"}, {"PrimaryContainer", {{"Image", kImage}}}})
+          .message(),
+      "Cannot create already existing model "
+      "\"arn:aws:sagemaker:us-east-1:123456789012:model/mymodel\".");
   json d = Ok("DescribeModel", {{"ModelName", "MYMODEL"}});
   EXPECT_EQ(d["ModelName"], "MyModel");
   EXPECT_EQ(d["CreationTime"], 1'700'000'000.0);
@@ -183,7 +186,8 @@ TEST_F(ControlPlaneTest, EndpointLifecycle) {
   EXPECT_EQ(StatusOf("ep"), "Creating");
   EXPECT_FALSE(Ok("DescribeEndpoint", {{"EndpointName", "ep"}}).contains("ProductionVariants"));
   const std::string in_progress =
-      "Cannot update in-progress endpoint \"arn:aws:sagemaker:us-east-1:123456789012:endpoint/ep\".";
+      "Cannot update in-progress endpoint "
+      "\"arn:aws:sagemaker:us-east-1:123456789012:endpoint/ep\".";
   EXPECT_EQ(Err("UpdateEndpoint", {{"EndpointName", "ep"}, {"EndpointConfigName", "c2"}}).message(),
             in_progress);
   EXPECT_EQ(Err("DeleteEndpoint", {{"EndpointName", "ep"}}).message(), in_progress);
@@ -331,7 +335,7 @@ TEST_F(ControlPlaneTest, UnknownOperation) {
   EXPECT_EQ(Err("ListTags", json::object()).code(), Code::kUnknownOperation);
 }
 
-TEST_F(ControlPlaneTest, InstanceToServerlessUpdateIsRefused) {
+TEST_F(ControlPlaneTest, InstanceToServerlessUpdateInPlace) {
   Model("m");
   Ok("CreateEndpointConfig", {{"EndpointConfigName", "inst"},
                               {"ProductionVariants",
@@ -344,7 +348,11 @@ TEST_F(ControlPlaneTest, InstanceToServerlessUpdateIsRefused) {
   jobs_.RunAll();
   json d = Ok("DescribeEndpoint", {{"EndpointName", "ep"}});
   EXPECT_EQ(d["ProductionVariants"][0]["CurrentInstanceCount"], 1);
-  EXPECT_FALSE(Err("UpdateEndpoint", {{"EndpointName", "ep"}, {"EndpointConfigName", "sls"}}).ok());
+  // The seed's migration: a persistent endpoint becomes serverless in place.
+  Ok("UpdateEndpoint", {{"EndpointName", "ep"}, {"EndpointConfigName", "sls"}});
+  jobs_.RunAll();
+  d = Ok("DescribeEndpoint", {{"EndpointName", "ep"}});
+  EXPECT_EQ(d["ProductionVariants"][0]["CurrentServerlessConfig"]["MaxConcurrency"], 5);
 }
 
 }  // namespace

@@ -9,13 +9,15 @@ TEST(Images, RecognisesBuiltIns) {
   auto x = RecogniseImage("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1");
   ASSERT_TRUE(x.ok());
   EXPECT_EQ(x->kind, RuntimeKind::kXGBoost);
-  EXPECT_EQ(x->resolved.rfind("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost@sha256:", 0), 0u);
+  EXPECT_EQ(x->resolved.rfind(
+                "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost@sha256:", 0),
+            0u);
   auto s = RecogniseImage(
       "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3");
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->kind, RuntimeKind::kSKLearn);
-  auto cn = RecogniseImage(
-      "450853457545.dkr.ecr.cn-north-1.amazonaws.com.cn/sagemaker-xgboost:1.7-1");
+  auto cn =
+      RecogniseImage("450853457545.dkr.ecr.cn-north-1.amazonaws.com.cn/sagemaker-xgboost:1.7-1");
   EXPECT_TRUE(cn.ok());
   std::string digest(64, 'a');
   auto d = RecogniseImage("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost@sha256:" +

@@ -67,7 +67,7 @@ TEST(ListQuery, Filters) {
   EXPECT_EQ(Paginate(Items(12), p)->items.size(), 10u);
   p = {};
   p.max_results = 100;
-  p.creation_after = FromEpochSeconds(1005);  // inclusive
+  p.creation_after = FromEpochSeconds(1005);   // inclusive
   p.creation_before = FromEpochSeconds(1008);  // exclusive
   EXPECT_EQ(Names(*Paginate(Items(12), p)),
             (std::vector<std::string>{"item-107", "item-106", "item-105"}));

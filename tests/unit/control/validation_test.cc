@@ -8,9 +8,10 @@ namespace thaw::control {
 namespace {
 
 json Config(json serverless) {
-  return {{"EndpointConfigName", "cfg"},
-          {"ProductionVariants",
-           {{{"VariantName", "AllTraffic"}, {"ModelName", "m"}, {"ServerlessConfig", serverless}}}}};
+  return {
+      {"EndpointConfigName", "cfg"},
+      {"ProductionVariants",
+       {{{"VariantName", "AllTraffic"}, {"ModelName", "m"}, {"ServerlessConfig", serverless}}}}};
 }
 
 std::string Message(const Result<json>& r) { return r.status().message(); }
@@ -36,14 +37,16 @@ TEST(Validation, MemoryMustBeAWholeGigabyte) {
                             "6144]"),
             std::string::npos);
   for (int mb : {1024, 2048, 3072, 4096, 5120, 6144}) {
-    EXPECT_TRUE(CheckCreateEndpointConfig(Config({{"MemorySizeInMB", mb}, {"MaxConcurrency", 1}})).ok());
+    EXPECT_TRUE(
+        CheckCreateEndpointConfig(Config({{"MemorySizeInMB", mb}, {"MaxConcurrency", 1}})).ok());
   }
 }
 
 TEST(Validation, ProvisionedConcurrencyIsBoundedByMax) {
-  EXPECT_TRUE(CheckCreateEndpointConfig(
-                  Config({{"MemorySizeInMB", 2048}, {"MaxConcurrency", 5}, {"ProvisionedConcurrency", 5}}))
-                  .ok());
+  EXPECT_TRUE(
+      CheckCreateEndpointConfig(
+          Config({{"MemorySizeInMB", 2048}, {"MaxConcurrency", 5}, {"ProvisionedConcurrency", 5}}))
+          .ok());
   auto r = CheckCreateEndpointConfig(
       Config({{"MemorySizeInMB", 2048}, {"MaxConcurrency", 5}, {"ProvisionedConcurrency", 6}}));
   EXPECT_FALSE(r.ok());
@@ -81,8 +84,7 @@ TEST(Validation, VariantKinds) {
 }
 
 TEST(Validation, NamePatterns) {
-  json m = {{"ModelName", "-bad"},
-            {"PrimaryContainer", {{"Image", "x"}}}};
+  json m = {{"ModelName", "-bad"}, {"PrimaryContainer", {{"Image", "x"}}}};
   auto r = CheckCreateModel(m);
   EXPECT_NE(Message(r).find("Member must satisfy regular expression pattern: "
                             "^[a-zA-Z0-9](-*[a-zA-Z0-9])*"),

@@ -63,8 +63,8 @@ TEST_F(PoolStateTest, AWaiterTakesWhicheverWorkerFreesFirst) {
   PoolState p(Serverless(2));
   WorkerId w1 = 0, w2 = 0;
   Admit(p, 1, &w1);
-  p.OnWorkerReady(w1, clock.Now());  // serves request 1
-  Admit(p, 2, &w2);                  // w1 busy: cold start w2 for request 2
+  p.OnWorkerReady(w1, clock.Now());           // serves request 1
+  Admit(p, 2, &w2);                           // w1 busy: cold start w2 for request 2
   auto next = p.OnReleased(w1, clock.Now());  // w1 frees before w2 is ready
   ASSERT_TRUE(next);
   EXPECT_EQ(next->request, 2u);
@@ -164,7 +164,7 @@ TEST_F(PoolStateTest, DeadWorkerIsReplacedForWaiters) {
   Admit(p, 1, &w);
   p.OnWorkerReady(w, clock.Now());
   EXPECT_EQ(Admit(p, 2).kind, Admission::kThrottle);  // max 1
-  p.OnWorkerGone(w);  // crashed mid-request: request 1 is over
+  p.OnWorkerGone(w);                                  // crashed mid-request: request 1 is over
   EXPECT_EQ(p.in_flight(), 0);
   Admission again = Admit(p, 3);
   EXPECT_TRUE(again.cold_start);

@@ -36,7 +36,8 @@ TEST(Store, MigratesToLatestVersion) {
 TEST(Store, ResourcesAreCaseInsensitivelyUnique) {
   TempDir dir;
   auto store = std::move(*Store::Open(dir.path() / "t.db"));
-  ASSERT_TRUE(store->InsertResource(ResourceKind::kModel, {"MyModel", FromEpochSeconds(1), "{}"}).ok());
+  ASSERT_TRUE(
+      store->InsertResource(ResourceKind::kModel, {"MyModel", FromEpochSeconds(1), "{}"}).ok());
   Status dup = store->InsertResource(ResourceKind::kModel, {"mymodel", FromEpochSeconds(2), "{}"});
   EXPECT_EQ(dup.code(), Code::kAlreadyExists);
   // Kinds are separate name spaces.
