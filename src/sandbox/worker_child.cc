@@ -1,0 +1,224 @@
+#include "sandbox/worker_child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "sandbox/wire.h"
+
+namespace thaw::sandbox::internal {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr int kWorkerFd = 3;  // where the entry finds its socket
+constexpr int kReportFd = 4;  // the report pipe, until the ready report is sent
+constexpr char kPath[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+int64_t MicrosSince(SteadyClock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - t).count();
+}
+
+std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+// Sends a report; a failed write means the zygote is gone (EPIPE: SIGPIPE is ignored), and a
+// worker nobody will hand to the server must not run.
+void Report(int fd, ChildReport& report, const std::string& message) {
+  std::strncpy(report.message, message.c_str(), sizeof report.message - 1);
+  report.ok = message.empty() ? 1 : 0;
+  while (write(fd, &report, sizeof report) < 0) {
+    if (errno != EINTR) _exit(kSetupFailedExit);
+  }
+}
+
+[[noreturn]] void Fail(int fd, ChildReport& report, const std::string& message) {
+  Report(fd, report, message);
+  _exit(kSetupFailedExit);
+}
+
+// Closes every fd above stdio but `keep`: the zygote's control channel, its other slots and
+// other children's channels are none of this child's business.
+void CloseAllExcept(std::vector<int> keep) {
+  std::sort(keep.begin(), keep.end());
+  unsigned next = 3;
+  for (int fd : keep) {
+    if (fd < static_cast<int>(next)) continue;
+    if (static_cast<unsigned>(fd) > next) close_range(next, static_cast<unsigned>(fd) - 1, 0);
+    next = static_cast<unsigned>(fd) + 1;
+  }
+  close_range(next, ~0U, 0);
+}
+
+std::string DropPrivileges(uid_t uid, gid_t gid) {
+  if (setgroups(0, nullptr) != 0) return Errno("setgroups");
+  if (setresgid(gid, gid, gid) != 0) return Errno("setresgid " + std::to_string(gid));
+  if (setresuid(uid, uid, uid) != 0) return Errno("setresuid " + std::to_string(uid));
+  // Leaving uid 0 without SECBIT_KEEP_CAPS cleared every capability; check rather than trust.
+  if (uid != 0 && (geteuid() != uid || getegid() != gid)) return "credentials did not change";
+  // The uid change made the process non-dumpable, which makes /proc/self root-owned; the
+  // worker needs to read its own /proc (and RLIMIT_CORE 0 keeps core dumps off anyway).
+  if (prctl(PR_SET_DUMPABLE, 1) != 0) return Errno("prctl PR_SET_DUMPABLE");
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return Errno("prctl PR_SET_NO_NEW_PRIVS");
+  return {};
+}
+
+std::string SetLimits() {
+  const struct {
+    int resource;
+    rlim_t value;
+    const char* name;
+  } limits[] = {
+      {RLIMIT_CORE, 0, "RLIMIT_CORE"},
+      {RLIMIT_NOFILE, 1024, "RLIMIT_NOFILE"},
+      {RLIMIT_FSIZE, rlim_t{1} << 30, "RLIMIT_FSIZE"},
+  };
+  for (const auto& l : limits) {
+    rlimit r{l.value, l.value};
+    if (setrlimit(l.resource, &r) != 0) return Errno(l.name);
+  }
+  return {};
+}
+
+std::string SetEnvironment(const SpawnSpec& spec) {
+  if (clearenv() != 0) return "clearenv failed";
+  // Defaults first, so the model's Environment can override them (a deliberate
+  // OMP_NUM_THREADS included).
+  setenv("PATH", kPath, 1);
+  setenv("HOME", "/tmp", 1);
+  setenv("OMP_NUM_THREADS", "1", 1);
+  for (const auto& [k, v] : spec.env) {
+    if (setenv(k.c_str(), v.c_str(), 1) != 0) return Errno("setenv " + k);
+  }
+  return {};
+}
+
+// The arm phase: everything that does not depend on the request.
+void Arm(const ChildContext& ctx, ChildReport& report) {
+  const auto start = SteadyClock::now();
+  const int rfd = ctx.report_fd;
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);  // the zygote blocks SIGCHLD/SIGTERM for signalfd
+  // Dies with the zygote. Had it died already, the report write below fails and we exit.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  setpgid(0, 0);  // own process group, so Kill reaches the worker's children (unsandboxed)
+  // A real-time policy inherited from the server would make the v1 cpu cgroup refuse the
+  // worker (no rt_runtime there), and a model has no business running real-time anyway.
+  if (int policy = sched_getscheduler(0); policy == SCHED_FIFO || policy == SCHED_RR) {
+    sched_param param{};
+    sched_setscheduler(0, SCHED_OTHER, &param);
+  }
+  std::vector<int> keep = {ctx.sock, ctx.go_fd, rfd, ctx.host_mnt_fd};
+  if (ctx.sandboxed) {
+    keep.insert(keep.end(), {ctx.cgroup->memory_fd, ctx.cgroup->swap_fd, ctx.cgroup->cpu_fd,
+                             ctx.ns->net, ctx.ns->ipc, ctx.ns->uts, ctx.ns->mnt});
+    keep.insert(keep.end(), ctx.cgroup->procs_fds.begin(), ctx.cgroup->procs_fds.end());
+  }
+  CloseAllExcept(keep);
+  if (ctx.sandboxed) {
+    auto t = SteadyClock::now();
+    if (std::string err = JoinCgroup(*ctx.cgroup); !err.empty()) Fail(rfd, report, err);
+    report.cgroup_us = MicrosSince(t);
+    t = SteadyClock::now();
+    if (std::string err = EnterSlotNamespaces(*ctx.ns); !err.empty()) Fail(rfd, report, err);
+    report.namespaces_us = MicrosSince(t);
+    t = SteadyClock::now();
+    if (std::string err = MountProc(*ctx.ns, ctx.host_mnt_fd); !err.empty()) {
+      Fail(rfd, report, err);
+    }
+    report.mounts_us = MicrosSince(t);
+  }
+  report.child_us = MicrosSince(start);
+  Report(rfd, report, "");
+}
+
+// Blocks until the zygote sends the spec. EOF: the zygote discarded this child, or died.
+SpawnSpec AwaitSpec(const ChildContext& ctx, ChildReport& report) {
+  std::string msg(kMaxMessageBytes, '\0');
+  ssize_t n;
+  do {
+    n = recv(ctx.go_fd, msg.data(), msg.size(), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) _exit(0);
+  msg.resize(static_cast<size_t>(n));
+  SpawnRequest req;
+  if (!DecodeSpawn(msg, &req)) Fail(ctx.report_fd, report, "undecodable spawn request");
+  return std::move(req.spec);
+}
+
+}  // namespace
+
+void RunWorkerChild(const ChildContext& ctx) {
+  ChildReport report;
+  report.token = ctx.token;
+  report.phase = kPhaseArmed;
+  Arm(ctx, report);
+
+  SpawnSpec spec = AwaitSpec(ctx, report);
+  const auto start = SteadyClock::now();
+  const int rfd = ctx.report_fd;
+  report = ChildReport();
+  report.token = ctx.token;
+  report.phase = kPhaseReady;
+  if (ctx.sandboxed) {
+    auto t = SteadyClock::now();
+    std::string err = ApplyLimits(*ctx.cgroup, ctx.cgroup_mode, spec.memory_mb);
+    if (!err.empty()) Fail(rfd, report, err);
+    report.cgroup_us = MicrosSince(t);
+
+    t = SteadyClock::now();
+    int tree_fd = -1;
+    if (!spec.model_dir.empty()) {
+      if (err = CloneModelTree(spec.model_dir, &tree_fd); !err.empty()) Fail(rfd, report, err);
+    }
+    report.mounts_us = MicrosSince(t);
+    t = SteadyClock::now();
+    if (err = EnterSlotMountNamespace(*ctx.ns); !err.empty()) Fail(rfd, report, err);
+    report.namespaces_us = MicrosSince(t);
+    t = SteadyClock::now();
+    if (tree_fd >= 0) {
+      if (err = MountModel(tree_fd); !err.empty()) Fail(rfd, report, err);
+      close(tree_fd);
+      spec.model_dir = kModelMountPoint;
+    }
+    report.mounts_us += MicrosSince(t);
+
+    if (err = DropPrivileges(ctx.uid, ctx.gid); !err.empty()) {
+      Fail(rfd, report, "drop privileges: " + err);
+    }
+    // The credential change cleared the parent-death signal.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+  }
+  if (std::string err = SetLimits(); !err.empty()) Fail(rfd, report, "setrlimit: " + err);
+  if (std::string err = SetEnvironment(spec); !err.empty()) Fail(rfd, report, err);
+
+  // Socket at 3, report pipe at 4, nothing else above 2. Moving both out of the way first
+  // keeps dup2 from clobbering one with the other.
+  int sock = fcntl(ctx.sock, F_DUPFD, 10);
+  int rep = fcntl(rfd, F_DUPFD, 10);
+  if (sock < 0 || rep < 0 || dup2(sock, kWorkerFd) < 0 || dup2(rep, kReportFd) < 0) {
+    Fail(rfd, report, Errno("arrange fds"));
+  }
+  if (close_range(kReportFd + 1, ~0U, 0) != 0) Fail(kReportFd, report, Errno("close_range"));
+  if (chdir("/") != 0) Fail(kReportFd, report, Errno("chdir /"));
+
+  report.child_us = MicrosSince(start);
+  Report(kReportFd, report, "");
+  close(kReportFd);
+  _exit(ctx.entry(kWorkerFd, spec));
+}
+
+}  // namespace thaw::sandbox::internal

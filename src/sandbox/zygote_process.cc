@@ -1,0 +1,357 @@
+// The zygote process: the loop and the request path.
+//
+// One thread, one poll loop over three fds: the control channel (spawn and kill requests from
+// the server; EOF means the server is gone), a signalfd (SIGCHLD: reap; SIGTERM, which is also
+// our parent-death signal: shut down) and the report pipe on which each child reports "armed"
+// and then "ready", or the step that failed. A spawn takes an armed child from the pool (see
+// zygote_pool.cc), sends it the spec and goes back to the loop; the reply, with the server's end
+// of the worker's socket, goes out when the child's ready report arrives. So Spawn returns only
+// workers whose sandbox is in place, or the exact reason why not, and concurrent spawns overlap.
+//
+// Background work (building pool entries, removing cgroups) runs one short step at a time, and
+// only while no spawn is in flight and kSettle after the last reply: it would compete for the
+// CPU with the child, the server thread taking the reply and the new worker loading its model,
+// and for the kernel's cgroup and netns locks with the child.
+//
+// Children are reaped here and only here (waitpid(-1) on SIGCHLD); a child's cgroup is removed
+// after it is reaped (retried while busy). On shutdown every child is SIGKILLed and reaped, and
+// every cgroup is removed, before the zygote exits.
+
+#include "sandbox/zygote_process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <thread>
+
+namespace thaw::sandbox::internal {
+namespace {
+
+constexpr auto kSettle = std::chrono::milliseconds(2);
+
+// Milliseconds until `t` for poll(): rounded up, never negative.
+int MillisUntil(SteadyClock::time_point t) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(t - SteadyClock::now()).count();
+  return us <= 0 ? 0 : static_cast<int>(std::min<int64_t>((us + 999) / 1000, 1 << 30));
+}
+
+void AddReport(SpawnTimings& t, const ChildReport& report) {
+  t.cgroup_us += report.cgroup_us;
+  t.namespaces_us += report.namespaces_us;
+  t.mounts_us += report.mounts_us;
+  t.child_us += report.child_us;
+}
+
+}  // namespace
+
+void ZygoteProcess::Run() {
+  ReadyMessage ready;
+  Status s = Init();
+  ready.ok = s.ok();
+  ready.message = s.message();
+  ready.cgroup_mode = CgroupModeName(cgroups_ ? cgroups_->mode() : CgroupMode::kNone);
+  if (cgroups_) {
+    ready.memory_dir = cgroups_->memory_parent();
+    ready.usage_file = cgroups_->usage_file();
+    for (const auto& d : cgroups_->parent_dirs()) {
+      if (!d.empty()) ready.parent_dirs.push_back(d);
+    }
+  }
+  if (!SendMessage(ctl_, EncodeReady(ready)).ok() || !s.ok()) Shutdown(s.ok() ? 0 : 1);
+  Loop();
+}
+
+void ZygoteProcess::Loop() {
+  while (true) {
+    int timeout = -1;
+    bool pending = false;
+    for (const auto& [pid, c] : children_) {
+      if (c.state != State::kPending) continue;
+      pending = true;
+      int ms = MillisUntil(c.deadline);
+      if (timeout < 0 || ms < timeout) timeout = ms;
+    }
+    const bool want_refill =
+        static_cast<int>(pool_.size()) < options_.pool_size && SteadyClock::now() >= refill_after_;
+    if (!pending && (want_refill || !to_remove_.empty())) {
+      timeout = MillisUntil(last_reply_ + kSettle);
+    }
+    if (!pending && !busy_.empty() && timeout < 0) timeout = 100;
+    pollfd fds[3] = {{ctl_, POLLIN, 0}, {sig_fd_, POLLIN, 0}, {report_r_, POLLIN, 0}};
+    int n = poll(fds, 3, timeout);
+    if (n < 0 && errno != EINTR) {
+      log_->critical("poll: {}", std::strerror(errno));
+      Shutdown(2);
+    }
+    if (n == 0 && !pending && SteadyClock::now() >= last_reply_ + kSettle) IdleWork(want_refill);
+    if (n > 0) {
+      // Reports before reaping: a child writes its report before it can exit.
+      if (fds[2].revents) DrainReports();
+      if (fds[1].revents) DrainSignals();
+      if (fds[0].revents) DrainControl();
+    }
+    CheckDeadlines();
+  }
+}
+
+void ZygoteProcess::DrainControl() {
+  std::string msg;
+  int fd;
+  while (true) {
+    if (!RecvMessage(ctl_, &msg, &fd)) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      Shutdown(0);  // EOF (or a broken channel): the server is gone or done with us
+    }
+    if (fd >= 0) close(fd);
+    switch (static_cast<MessageType>(PeekType(msg))) {
+      case MessageType::kSpawn: {
+        auto req = std::make_shared<SpawnRequest>();
+        if (!DecodeSpawn(msg, req.get())) {
+          log_->error("undecodable spawn request ({} bytes)", msg.size());
+          break;
+        }
+        HandleSpawn(std::move(req), SteadyClock::now());
+        break;
+      }
+      case MessageType::kKill: {
+        pid_t pid;
+        if (DecodeKill(msg, &pid)) KillWorker(pid);
+        break;
+      }
+      default:
+        log_->error("unexpected control message type {}", PeekType(msg));
+    }
+  }
+}
+
+void ZygoteProcess::HandleSpawn(std::shared_ptr<const SpawnRequest> req,
+                                SteadyClock::time_point received, bool retry) {
+  // A pooled child may have died since it armed (its SIGCHLD not handled yet): its go channel
+  // then refuses the spec, and the next child gets it.
+  for (int attempt = 0;; ++attempt) {
+    pid_t pid = TakeFromPool();
+    const bool hit = pid != 0 && children_[pid].state == State::kArmed;
+    if (pid == 0) {
+      auto armed = ArmNow(entry_);
+      if (!armed.ok()) {
+        Child failed;
+        failed.request_id = req->id;
+        failed.received = received;
+        SendReply(failed, 0, armed.status().message());
+        return;
+      }
+      pid = *armed;
+    }
+    Child& c = children_[pid];
+    Status sent = SendMessage(c.go_fd, EncodeSpawn(*req));
+    close(c.go_fd);
+    c.go_fd = -1;
+    if (!sent.ok()) {
+      kill(pid, SIGKILL);
+      c.state = State::kRunning;  // nobody waits on it; Reap cleans up
+      if (attempt == 0) continue;
+    }
+    c.state = State::kPending;
+    c.worker_id = req->spec.worker_id;
+    c.memory_mb = req->spec.memory_mb;
+    c.request_id = req->id;
+    c.request = req;
+    c.retried = retry;
+    c.received = received;
+    c.deadline = received + options_.spawn_timeout;
+    c.timings = hit ? SpawnTimings() : c.arm;  // a miss pays for the slot and the fork
+    c.timings.pool_hit = hit;
+    if (!sent.ok()) SendReply(c, 0, "the worker died before its spawn: " + sent.message());
+    return;
+  }
+}
+
+void ZygoteProcess::SendReply(Child& c, pid_t pid, const std::string& error) {
+  SpawnReply r;
+  r.id = c.request_id;
+  r.ok = error.empty();
+  r.message = error;
+  r.pid = pid;
+  r.cgroup = c.cgroup;
+  r.timings = c.timings;
+  r.timings.total_us = MicrosSince(c.received);
+  Status sent = SendMessage(ctl_, EncodeSpawnReply(r), r.ok ? c.server_fd : -1);
+  if (c.server_fd >= 0) close(c.server_fd);
+  c.server_fd = -1;
+  c.state = State::kRunning;  // or about to exit, on failure
+  last_reply_ = SteadyClock::now();
+  if (!sent.ok()) Shutdown(0);  // the server is gone
+}
+
+void ZygoteProcess::DrainReports() {
+  ChildReport report;
+  while (read(report_r_, &report, sizeof report) == sizeof report) {
+    auto t = tokens_.find(report.token);
+    if (t == tokens_.end()) continue;
+    const pid_t pid = t->second;
+    Child& c = children_[pid];
+    report.message[sizeof report.message - 1] = '\0';
+    const bool pending = c.state == State::kPending;
+    if (!report.ok) {
+      tokens_.erase(t);
+      if (pending) {
+        log_->warn("worker {} (pid {}): sandbox setup failed: {}", c.worker_id, pid,
+                   report.message);
+        SendReply(c, 0, std::string("sandbox setup failed: ") + report.message);
+      } else {
+        // A pool entry that cannot arm: stop building for a while rather than spin.
+        log_->warn("cannot prepare a worker (pid {}): {}", pid, report.message);
+        std::erase(pool_, pid);
+        refill_after_ = SteadyClock::now() + std::chrono::seconds(1);
+      }
+      continue;  // the child exits; Reap does the rest
+    }
+    if (report.phase == kPhaseArmed) {
+      if (c.state == State::kArming) c.state = State::kArmed;
+      if (pending) AddReport(c.timings, report);  // the request waited for the arm phase too
+      continue;
+    }
+    tokens_.erase(t);
+    if (!pending) continue;
+    AddReport(c.timings, report);
+    SendReply(c, pid, "");
+  }
+}
+
+void ZygoteProcess::DrainSignals() {
+  signalfd_siginfo si;
+  bool stop = false;
+  while (read(sig_fd_, &si, sizeof si) == sizeof si) {
+    if (si.ssi_signo != SIGCHLD) stop = true;
+  }
+  Reap();
+  if (stop) Shutdown(0);
+}
+
+// The one place children are reaped.
+void ZygoteProcess::Reap() {
+  int status = 0;
+  pid_t pid;
+  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    auto it = children_.find(pid);
+    if (it == children_.end()) continue;  // an orphan we inherited as subreaper
+    Child& c = it->second;
+    if (c.state == State::kPending && !c.retried) {
+      // Died before it was ready without saying why (a setup failure is reported, and answered,
+      // before the exit): most likely killed from outside while in the pool. One more child.
+      log_->warn("worker {} (pid {}) exited before it was ready ({}); retrying", c.worker_id, pid,
+                 DescribeExit(status));
+      HandleSpawn(c.request, c.received, /*retry=*/true);
+    } else if (c.state == State::kPending) {
+      log_->warn("worker {} (pid {}) exited during sandbox setup: {}", c.worker_id, pid,
+                 DescribeExit(status));
+      SendReply(c, 0, "worker exited during sandbox setup: " + DescribeExit(status));
+    } else if (c.state != State::kRunning) {
+      if (std::erase(pool_, pid) > 0) {  // not one that already reported why
+        log_->warn("a prepared worker (pid {}) exited: {}", pid, DescribeExit(status));
+      }
+    } else if (!c.cgroup.empty() && cgroups_->OomKilled(c.cgroup)) {
+      log_->info("worker {} (pid {}) was OOM-killed at its memory limit of {} MiB", c.worker_id,
+                 pid, c.memory_mb);
+    } else {
+      log_->debug("worker {} (pid {}) exited: {}", c.worker_id, pid, DescribeExit(status));
+    }
+    for (int fd : {c.go_fd, c.server_fd}) {
+      if (fd >= 0) close(fd);
+    }
+    tokens_.erase(c.token);
+    RemoveCgroup(c.cgroup);
+    children_.erase(it);
+  }
+}
+
+void ZygoteProcess::CheckDeadlines() {
+  auto now = SteadyClock::now();
+  for (auto& [pid, c] : children_) {
+    if (c.state != State::kPending || now < c.deadline) continue;
+    kill(pid, SIGKILL);  // reaped by the SIGCHLD that follows
+    log_->warn("worker {} (pid {}): sandbox setup did not finish within {} ms", c.worker_id, pid,
+               options_.spawn_timeout.count());
+    SendReply(c, 0,
+              "sandbox setup did not finish within " +
+                  std::to_string(options_.spawn_timeout.count()) + " ms");
+  }
+}
+
+// Only workers we handed out and have not reaped: a recycled pid is never ours.
+void ZygoteProcess::KillWorker(pid_t pid) {
+  auto it = children_.find(pid);
+  if (it == children_.end() || it->second.state != State::kRunning) return;
+  kill(-pid, SIGKILL);  // the worker's process group (its children, unsandboxed)
+  kill(pid, SIGKILL);
+}
+
+void ZygoteProcess::Shutdown(int code) {
+  for (auto& [pid, c] : children_) {
+    kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);
+    for (int fd : {c.go_fd, c.server_fd}) {
+      if (fd >= 0) close(fd);
+    }
+  }
+  // A SIGKILLed process exits promptly unless stuck in the kernel; bound the wait anyway.
+  auto deadline = SteadyClock::now() + std::chrono::seconds(5);
+  while (!children_.empty() && SteadyClock::now() < deadline) {
+    int status;
+    pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid > 0) {
+      if (auto it = children_.find(pid); it != children_.end()) {
+        RemoveCgroup(it->second.cgroup);
+        children_.erase(it);
+      }
+      continue;
+    }
+    if (pid < 0 && errno == ECHILD) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (building_) DiscardSlot(*building_);
+  if (cgroups_) {
+    std::vector<std::string> left(to_remove_.begin(), to_remove_.end());
+    left.insert(left.end(), busy_.begin(), busy_.end());
+    // Memory cgroups can stay busy for a moment after their last task is reaped.
+    while (!left.empty()) {
+      std::vector<std::string> again;
+      for (const auto& name : left) {
+        if (!cgroups_->RemoveSlot(name)) again.push_back(name);
+      }
+      left = std::move(again);
+      if (left.empty() || SteadyClock::now() >= deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    for (const auto& name : left) log_->warn("cannot remove cgroup {}", name);
+    if (!cgroups_->RemoveParents()) log_->warn("cannot remove the thaw cgroup directories");
+  }
+  _exit(code);
+}
+
+void RunZygote(int ctl_fd, pid_t server_pid, const SandboxOptions& options, WorkerEntry entry) {
+  // SIGTERM, not SIGKILL: the zygote must outlive the server long enough to kill its workers
+  // and remove their cgroups. It arrives through the signalfd like any shutdown request.
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != server_pid) _exit(0);  // the server died before the line above
+  setsid();  // no controlling terminal: a terminal's ^C goes to the server, which then closes us
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  // Only the control channel and stdio survive; the server's other fds are not ours.
+  if (ctl_fd != 3 && dup2(ctl_fd, 3) < 0) _exit(1);
+  close_range(4, ~0U, 0);
+  for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGCHLD}) {
+    signal(sig, SIG_DFL);  // a server's SIG_IGN on SIGCHLD would make waitpid useless
+  }
+  signal(SIGPIPE, SIG_IGN);  // inherited by workers: a vanished peer is EPIPE, not death
+  setenv("OMP_NUM_THREADS", "1", 1);
+  ZygoteProcess(3, options, entry).Run();
+}
+
+}  // namespace thaw::sandbox::internal

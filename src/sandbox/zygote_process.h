@@ -1,0 +1,125 @@
+#pragma once
+// The zygote process: start-up, the event loop, the pool of armed children, reaping and
+// shutdown. Zygote::Start forks and calls RunZygote in the child; nothing here runs in the
+// server. zygote_process.cc has the loop and the request path, zygote_pool.cc the pool.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/logging.h"
+#include "common/status.h"
+#include "sandbox/cgroups.h"
+#include "sandbox/namespaces.h"
+#include "sandbox/wire.h"
+#include "sandbox/worker_child.h"
+#include "sandbox/zygote.h"
+
+namespace thaw::sandbox::internal {
+
+// Never returns. `ctl_fd` is the zygote's end of the control channel; `server_pid` the process
+// that forked us (to notice it died before the parent-death signal was armed).
+[[noreturn]] void RunZygote(int ctl_fd, pid_t server_pid, const SandboxOptions& options,
+                            WorkerEntry entry);
+
+using SteadyClock = std::chrono::steady_clock;
+
+class ZygoteProcess {
+ public:
+  ZygoteProcess(int ctl_fd, const SandboxOptions& options, WorkerEntry entry);
+  [[noreturn]] void Run();
+
+ private:
+  // What a child needs that is slow to create: cgroup directories and namespaces.
+  struct Slot {
+    CgroupSlot cgroup;
+    NsSlot ns;
+    void Close() {
+      cgroup.CloseFds();
+      ns.Close();
+    }
+  };
+  enum class State {
+    kArming,   // forked, entering its slot; in pool_
+    kArmed,    // waiting for a spec; in pool_
+    kPending,  // spec sent; the server waits for the reply
+    kRunning,  // handed to the server
+  };
+  struct Child {
+    State state = State::kArming;
+    uint64_t token = 0;
+    std::string cgroup;  // slot name; "" when unsandboxed
+    int go_fd = -1;      // our end of the go channel, until the spec is sent
+    int server_fd = -1;  // the server's end of the worker socket, until the reply carries it
+    SpawnTimings arm;    // zygote-side cost of the slot and the fork (charged on a pool miss)
+    // The request, from kPending on.
+    std::shared_ptr<const SpawnRequest> request;
+    bool retried = false;  // the request already lost one child that died before it was ready
+    std::string worker_id;
+    int64_t memory_mb = 0;
+    uint64_t request_id = 0;
+    SteadyClock::time_point received;
+    SteadyClock::time_point deadline;
+    SpawnTimings timings;
+  };
+
+  // zygote_pool.cc: start-up and the pool.
+  Status Init();
+  Status Probe();
+  // One step of building the next pool entry: the cgroups, each namespace, then the fork.
+  Status BuildStep();
+  int LastBuildStep() const;
+  // A pool entry now, all steps at once (start-up, or a request that found the pool empty).
+  Result<pid_t> ArmNow(WorkerEntry entry);
+  Result<pid_t> Arm(Slot& slot, WorkerEntry entry, const SpawnTimings& cost);
+  pid_t TakeFromPool();  // 0 when empty; prefers an armed child
+  void DiscardSlot(Slot& slot);
+  void RemoveCgroup(const std::string& name);
+  void IdleWork(bool want_refill);
+
+  // zygote_process.cc: the loop and the request path.
+  [[noreturn]] void Loop();
+  void DrainControl();
+  void HandleSpawn(std::shared_ptr<const SpawnRequest> req, SteadyClock::time_point received,
+                   bool retry = false);
+  void SendReply(Child& c, pid_t pid, const std::string& error);
+  void DrainReports();
+  void DrainSignals();
+  void Reap();
+  void CheckDeadlines();
+  void KillWorker(pid_t pid);
+  [[noreturn]] void Shutdown(int code);
+
+  const int ctl_;
+  const SandboxOptions options_;
+  const WorkerEntry entry_;
+  std::shared_ptr<spdlog::logger> log_;
+  int sig_fd_ = -1;
+  int report_r_ = -1;
+  int report_w_ = -1;
+  std::unique_ptr<Cgroups> cgroups_;
+  std::unique_ptr<Namespaces> namespaces_;
+
+  std::map<pid_t, Child> children_;   // every child not reaped yet
+  std::map<uint64_t, pid_t> tokens_;  // token → pid, until the ready report
+  std::deque<pid_t> pool_;            // kArming and kArmed children, oldest first
+  std::optional<Slot> building_;      // the next pool entry, built step by step when idle
+  int building_step_ = 0;
+  SpawnTimings building_cost_;
+  std::deque<std::string> to_remove_;  // cgroups of reaped children, removed when idle
+  std::vector<std::string> busy_;      // removal failed (still busy): retried every 100 ms
+  uint64_t next_token_ = 1;
+  SteadyClock::time_point refill_after_;  // backoff after a failure to build or arm
+  SteadyClock::time_point last_reply_;
+};
+
+int64_t MicrosSince(SteadyClock::time_point t);
+std::string DescribeExit(int status);
+
+}  // namespace thaw::sandbox::internal

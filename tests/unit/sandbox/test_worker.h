@@ -1,0 +1,37 @@
+#pragma once
+// A WorkerEntry for the sandbox tests and a client for it. The worker answers one line per
+// command line on its socket, so a test can ask what the sandbox looks like from inside:
+//   ping | whoami | pid | modeldir | read PATH | write PATH | ls PATH | env NAME | fds
+//   connect IP PORT | alloc MB | exit N
+// Failures answer "err <errno>" so tests can compare with EROFS, ENOENT, ...
+
+#include <chrono>
+#include <string>
+
+#include "sandbox/zygote.h"
+
+namespace thaw::sandbox::testing {
+
+int TestWorkerEntry(int fd, const SpawnSpec& spec);
+
+// Owns the server's end of a worker's socket.
+class WorkerClient {
+ public:
+  explicit WorkerClient(int fd) : fd_(fd) {}
+  ~WorkerClient();
+  WorkerClient(const WorkerClient&) = delete;
+  WorkerClient& operator=(const WorkerClient&) = delete;
+
+  // Sends one command and returns the answer line; "<eof>" when the worker is gone and
+  // "<timeout>" when it did not answer in time.
+  std::string Call(const std::string& command,
+                   std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Waits for EOF on the socket (the worker died).
+  bool WaitEof(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+ private:
+  int fd_;
+  std::string buffer_;
+};
+
+}  // namespace thaw::sandbox::testing
