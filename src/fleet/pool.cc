@@ -197,11 +197,6 @@ asio::awaitable<void> Pool::StartWorker(WorkerId id, std::shared_ptr<Waiter> tri
                     spec_.model_dir, spec_.memory_mb, spec_.env};
   Result<LaunchedWorker> launched =
       co_await RunBlocking(blocking_, [this, &launch] { return launcher_.Launch(launch); });
-  if (!launched.ok()) {
-    // Once more: a child prepared ahead of time may have been killed before it was handed out.
-    launched =
-        co_await RunBlocking(blocking_, [this, &launch] { return launcher_.Launch(launch); });
-  }
 
   std::string failure;
   std::unique_ptr<Conn> conn;

@@ -208,8 +208,7 @@ Status SendMessage(int sock, std::string_view msg, int fd) {
     ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
     if (n == static_cast<ssize_t>(msg.size())) return Status::Ok();
     if (n < 0 && errno == EINTR) continue;
-    return Internal(std::string("send to the zygote channel: ") +
-                    (n < 0 ? std::strerror(errno) : "short write"));
+    return Internal(std::string("sendmsg: ") + (n < 0 ? std::strerror(errno) : "short write"));
   }
 }
 

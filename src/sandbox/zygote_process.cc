@@ -132,11 +132,13 @@ void ZygoteProcess::DrainControl() {
 }
 
 void ZygoteProcess::HandleSpawn(std::shared_ptr<const SpawnRequest> req,
-                                SteadyClock::time_point received, bool retry) {
+                                SteadyClock::time_point received, int retries) {
   // A pooled child may have died since it armed (its SIGCHLD not handled yet): its go channel
-  // then refuses the spec, and the next child gets it.
-  for (int attempt = 0;; ++attempt) {
+  // then refuses the spec, and the next child gets it. Every turn shrinks the pool, and a child
+  // armed just now is the last resort.
+  while (true) {
     pid_t pid = TakeFromPool();
+    const bool pooled = pid != 0;
     const bool hit = pid != 0 && children_[pid].state == State::kArmed;
     if (pid == 0) {
       auto armed = ArmNow(entry_);
@@ -144,7 +146,7 @@ void ZygoteProcess::HandleSpawn(std::shared_ptr<const SpawnRequest> req,
         Child failed;
         failed.request_id = req->id;
         failed.received = received;
-        SendReply(failed, 0, armed.status().message());
+        SendReply(failed, 0, "sandbox setup failed: " + armed.status().message());
         return;
       }
       pid = *armed;
@@ -156,14 +158,14 @@ void ZygoteProcess::HandleSpawn(std::shared_ptr<const SpawnRequest> req,
     if (!sent.ok()) {
       kill(pid, SIGKILL);
       c.state = State::kRunning;  // nobody waits on it; Reap cleans up
-      if (attempt == 0) continue;
+      if (pooled) continue;
     }
     c.state = State::kPending;
     c.worker_id = req->spec.worker_id;
     c.memory_mb = req->spec.memory_mb;
     c.request_id = req->id;
     c.request = req;
-    c.retried = retry;
+    c.retries = retries;
     c.received = received;
     c.deadline = received + options_.spawn_timeout;
     c.timings = hit ? SpawnTimings() : c.arm;  // a miss pays for the slot and the fork
@@ -243,12 +245,13 @@ void ZygoteProcess::Reap() {
     auto it = children_.find(pid);
     if (it == children_.end()) continue;  // an orphan we inherited as subreaper
     Child& c = it->second;
-    if (c.state == State::kPending && !c.retried) {
+    if (c.state == State::kPending && c.retries <= options_.pool_size) {
       // Died before it was ready without saying why (a setup failure is reported, and answered,
-      // before the exit): most likely killed from outside while in the pool. One more child.
+      // before the exit): most likely killed from outside while in the pool. Another child,
+      // pool_size + 1 times at most.
       log_->warn("worker {} (pid {}) exited before it was ready ({}); retrying", c.worker_id, pid,
                  DescribeExit(status));
-      HandleSpawn(c.request, c.received, /*retry=*/true);
+      HandleSpawn(c.request, c.received, c.retries + 1);
     } else if (c.state == State::kPending) {
       log_->warn("worker {} (pid {}) exited during sandbox setup: {}", c.worker_id, pid,
                  DescribeExit(status));

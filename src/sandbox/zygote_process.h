@@ -60,7 +60,7 @@ class ZygoteProcess {
     SpawnTimings arm;    // zygote-side cost of the slot and the fork (charged on a pool miss)
     // The request, from kPending on.
     std::shared_ptr<const SpawnRequest> request;
-    bool retried = false;  // the request already lost one child that died before it was ready
+    int retries = 0;  // children this request lost to deaths before they were ready
     std::string worker_id;
     int64_t memory_mb = 0;
     uint64_t request_id = 0;
@@ -87,7 +87,7 @@ class ZygoteProcess {
   [[noreturn]] void Loop();
   void DrainControl();
   void HandleSpawn(std::shared_ptr<const SpawnRequest> req, SteadyClock::time_point received,
-                   bool retry = false);
+                   int retries = 0);
   void SendReply(Child& c, pid_t pid, const std::string& error);
   void DrainReports();
   void DrainSignals();
