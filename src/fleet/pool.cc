@@ -42,6 +42,19 @@ struct Pool::Conn {
     boost::system::error_code ec;
     sock.assign(asio::local::stream_protocol(), fd, ec);
   }
+  // Cancels the socket's pending I/O when `timeout` passes (the handler runs on the strand, as
+  // does every use of the socket). `timed_out` tells the waiting coroutine why it woke.
+  void ArmDeadline(std::chrono::steady_clock::duration timeout) {
+    timed_out = false;
+    deadline.expires_after(timeout);
+    deadline.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      timed_out = true;
+      boost::system::error_code ignored;
+      sock.cancel(ignored);
+    });
+  }
+
   WorkerId id;
   pid_t pid;
   Socket sock;
@@ -149,14 +162,7 @@ asio::awaitable<InvokeResult> Pool::Forward(Conn& conn, const InvokeRequest& req
   req.keep_alive(true);
   req.prepare_payload();
 
-  conn.timed_out = false;
-  conn.deadline.expires_after(spec_.invocation_timeout);
-  conn.deadline.async_wait([&conn](boost::system::error_code ec) {
-    if (ec) return;
-    conn.timed_out = true;
-    boost::system::error_code ignored;
-    conn.sock.cancel(ignored);
-  });
+  conn.ArmDeadline(spec_.invocation_timeout);
   auto t0 = std::chrono::steady_clock::now();
   boost::system::error_code ec;
   co_await http::async_write(conn.sock, req, asio::redirect_error(use_awaitable, ec));
@@ -207,14 +213,7 @@ asio::awaitable<void> Pool::StartWorker(WorkerId id, std::shared_ptr<Waiter> tri
     http::request<http::empty_body> ping{http::verb::get, "/ping", 11};
     ping.set(http::field::host, "localhost");
     ping.keep_alive(true);
-    conn->deadline.expires_after(spec_.startup_timeout);
-    Conn* c = conn.get();
-    conn->deadline.async_wait([c](boost::system::error_code ec) {
-      if (ec) return;
-      c->timed_out = true;
-      boost::system::error_code ignored;
-      c->sock.cancel(ignored);
-    });
+    conn->ArmDeadline(spec_.startup_timeout);
     boost::system::error_code ec;
     co_await http::async_write(conn->sock, ping, asio::redirect_error(use_awaitable, ec));
     http::response<http::string_body> res;
