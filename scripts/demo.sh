@@ -52,7 +52,7 @@ with the serverless endpoint demo-xgb ($status). Talk to it with any AWS client:
   aws --endpoint-url http://127.0.0.1:$PORT sagemaker describe-endpoint --endpoint-name demo-xgb
   /usr/bin/aws --endpoint-url http://127.0.0.1:$PORT sagemaker-runtime invoke-endpoint \\
       --endpoint-name demo-xgb --content-type text/csv --cli-binary-format raw-in-base64-out \\
-      --body 0.5,-1.2,0.3,2.0 /dev/stdout
+      --body 0.5,-1.2,0.3,2.0 /tmp/prediction.csv && cat /tmp/prediction.csv
   build/release/thaw invoke demo-xgb --body 0.5,-1.2,0.3,2.0 --time
   /usr/bin/python3 -c "import boto3; sm = boto3.client('sagemaker', endpoint_url='http://127.0.0.1:$PORT'); print(sm.describe_endpoint(EndpointName='demo-xgb')['EndpointStatus'])"
 
