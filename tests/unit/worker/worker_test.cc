@@ -15,6 +15,7 @@
 #include <string>
 
 #include "fakes/temp_dir.h"
+#include "unit/worker/fixtures.h"
 #include "worker/xgboost_runtime.h"
 
 namespace thaw::worker {
@@ -22,14 +23,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kFixtures = THAW_XGB_FIXTURES;
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::kFixtures;
+using testing::ReadFile;
 
 struct Reply {
   int status = 0;

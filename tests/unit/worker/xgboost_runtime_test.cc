@@ -13,20 +13,15 @@
 #include <string>
 
 #include "fakes/temp_dir.h"
+#include "unit/worker/fixtures.h"
 
 namespace thaw::worker {
 namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kFixtures = THAW_XGB_FIXTURES;
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::kFixtures;
+using testing::ReadFile;
 
 void WriteFile(const fs::path& path, std::string_view content) {
   std::ofstream(path, std::ios::binary) << content;
