@@ -14,6 +14,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pytest python3-boto3 python3-botocore awscli
   python3-numpy python3-sklearn python3-joblib python3-xgboost
+  python3-flask gunicorn python3-gevent
   clang-format clang-tidy
   curl wrk hyperfine sqlite3 procps
 )

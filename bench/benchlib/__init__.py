@@ -1,0 +1,1 @@
+"""Helpers of bench/run_bench.py."""
