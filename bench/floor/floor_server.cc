@@ -17,7 +17,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -95,11 +94,16 @@ asio::awaitable<void> Listen(tcp::acceptor& acceptor) {
 Config ParseArgs(int argc, char** argv) {
   Config c;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--model")) c.model = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--port-file")) c.port_file = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--threads")) c.threads = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--method")) c.method = floorbench::ParseMethod(argv[i + 1]);
-    else throw std::runtime_error(std::string("unknown option ") + argv[i]);
+    if (!std::strcmp(argv[i], "--model"))
+      c.model = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--port-file"))
+      c.port_file = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--threads"))
+      c.threads = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--method"))
+      c.method = floorbench::ParseMethod(argv[i + 1]);
+    else
+      throw std::runtime_error(std::string("unknown option ") + argv[i]);
   }
   if (c.model.empty() || c.port_file.empty() || c.threads < 1) {
     throw std::runtime_error(

@@ -61,11 +61,16 @@ int main(int argc, char** argv) {
     long calls = 20000, warmup = 2000;
     double seconds = 1e9;
     for (int i = 3; i + 1 < argc; i += 2) {
-      if (!std::strcmp(argv[i], "--method")) method_name = argv[i + 1];
-      else if (!std::strcmp(argv[i], "--calls")) calls = std::atol(argv[i + 1]);
-      else if (!std::strcmp(argv[i], "--warmup")) warmup = std::atol(argv[i + 1]);
-      else if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
-      else throw std::runtime_error(std::string("unknown option ") + argv[i]);
+      if (!std::strcmp(argv[i], "--method"))
+        method_name = argv[i + 1];
+      else if (!std::strcmp(argv[i], "--calls"))
+        calls = std::atol(argv[i + 1]);
+      else if (!std::strcmp(argv[i], "--warmup"))
+        warmup = std::atol(argv[i + 1]);
+      else if (!std::strcmp(argv[i], "--seconds"))
+        seconds = std::atof(argv[i + 1]);
+      else
+        throw std::runtime_error(std::string("unknown option ") + argv[i]);
     }
     if (calls < 1) throw std::runtime_error("--calls must be positive");
     const floorbench::Method method = floorbench::ParseMethod(method_name);

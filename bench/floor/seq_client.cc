@@ -128,17 +128,28 @@ Options Parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--port") o.port = std::atoi(v.c_str());
-    else if (k == "--body") o.body_file = v;
-    else if (k == "--path") o.path = v;
-    else if (k == "--paths-file") o.paths_file = v;
-    else if (k == "--prime") o.prime = v;
-    else if (k == "--content-type") o.content_type = v;
-    else if (k == "--dump-body") o.dump_body = v;
-    else if (k == "--n") o.n = std::atol(v.c_str());
-    else if (k == "--warmup") o.warmup = std::atol(v.c_str());
-    else if (k == "--gap-ms") o.gap_ms = std::atol(v.c_str());
-    else throw std::runtime_error("unknown option " + k);
+    if (k == "--port")
+      o.port = std::atoi(v.c_str());
+    else if (k == "--body")
+      o.body_file = v;
+    else if (k == "--path")
+      o.path = v;
+    else if (k == "--paths-file")
+      o.paths_file = v;
+    else if (k == "--prime")
+      o.prime = v;
+    else if (k == "--content-type")
+      o.content_type = v;
+    else if (k == "--dump-body")
+      o.dump_body = v;
+    else if (k == "--n")
+      o.n = std::atol(v.c_str());
+    else if (k == "--warmup")
+      o.warmup = std::atol(v.c_str());
+    else if (k == "--gap-ms")
+      o.gap_ms = std::atol(v.c_str());
+    else
+      throw std::runtime_error("unknown option " + k);
   }
   if (o.port <= 0 || o.body_file.empty() || o.path.empty() == o.paths_file.empty()) {
     throw std::runtime_error(
@@ -169,7 +180,8 @@ int main(int argc, char** argv) {
     }
     Connection conn(o.port);
     std::string body;
-    if (!o.prime.empty()) Expect200(conn.RoundTrip(Request("GET", o.prime, o, ""), &body), o.prime, body);
+    if (!o.prime.empty())
+      Expect200(conn.RoundTrip(Request("GET", o.prime, o, ""), &body), o.prime, body);
 
     std::vector<int64_t> ns;
     if (paths.empty()) {
