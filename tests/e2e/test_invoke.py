@@ -124,28 +124,6 @@ def test_idle_endpoint_scales_to_zero(launch):
     invoke(runtime(srv), name, "1,2,3,4")
 
 
-def test_concurrent_requests_get_one_worker_each(server, res):
-    name = res.endpoint(res.config(concurrency=4))
-    rt = runtime(server)
-    _, body = csv_rows(20000, seed=3)  # long enough that requests overlap
-    errors = []
-
-    def call():
-        try:
-            invoke(rt, name, body)
-        except Exception as e:  # noqa: BLE001 — collected and asserted below
-            errors.append(e)
-
-    threads = [threading.Thread(target=call) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    w = workers(server, name)
-    assert 1 <= w["idle"] <= 3
-
-
 def test_update_under_load_loses_no_request(server, res):
     name = res.endpoint(res.config(concurrency=4))
     rt = runtime(server)
