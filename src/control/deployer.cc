@@ -40,35 +40,49 @@ Result<json> Deployer::Prepare(const json& snapshot) {
       return InvalidArgument(fmt::format(
           "Production variant {}: multi-model containers are not supported.", variant_name));
     }
+    std::string program;
+    if (runtime->kind == RuntimeKind::kCustom) {
+      auto resolved = ResolveProgram(*runtime);
+      if (!resolved.ok()) {
+        return InvalidArgument(
+            fmt::format("Production variant {}: {}", variant_name, resolved.status().message()));
+      }
+      program = resolved->native();
+    }
     std::string url = container->value("ModelDataUrl", "");
-    if (url.empty()) {
+    artifacts::CachedModel cached;
+    if (url.empty() && runtime->kind != RuntimeKind::kCustom) {
       return InvalidArgument(fmt::format(
           "Model \"{}\" of production variant {} has no ModelDataUrl; the {} runtime needs model "
           "data.",
           model_name, variant_name, RuntimeName(runtime->kind)));
     }
-    auto local = artifacts::ResolveLocal(url, options_.s3_root);
-    if (!local.ok()) {
-      return InvalidArgument(fmt::format("Failed to download model data from URL \"{}\". {}", url,
-                                         local.status().message()));
-    }
-    auto cached = cache_.Materialize(*local);
-    if (!cached.ok()) {
-      return InvalidArgument(fmt::format(
-          "Failed to extract model data archive from URL \"{}\". Please ensure that the object "
-          "located at the URL is a valid tar.gz archive. ({})",
-          url, cached.status().message()));
+    if (!url.empty()) {  // a custom container without model data sees an empty /opt/ml/model
+      auto local = artifacts::ResolveLocal(url, options_.s3_root);
+      if (!local.ok()) {
+        return InvalidArgument(fmt::format("Failed to download model data from URL \"{}\". {}", url,
+                                           local.status().message()));
+      }
+      auto materialized = cache_.Materialize(*local);
+      if (!materialized.ok()) {
+        return InvalidArgument(fmt::format(
+            "Failed to extract model data archive from URL \"{}\". Please ensure that the object "
+            "located at the URL is a valid tar.gz archive. ({})",
+            url, materialized.status().message()));
+      }
+      cached = *std::move(materialized);
     }
     deployed.push_back({
         {"VariantName", variant_name},
         {"Runtime", RuntimeName(runtime->kind)},
         {"RuntimeVersion", runtime->version},
-        {"ModelDir", cached->dir.string()},
-        {"ModelDigest", cached->digest},
+        {"ModelDir", cached.dir.string()},
+        {"ModelDigest", cached.digest},
         {"SpecifiedImage", image},
         {"ResolvedImage", runtime->resolved},
         {"ResolutionTime", ToEpochSeconds(clock_.Now())},
     });
+    if (!program.empty()) deployed.back()["Program"] = program;
   }
   return deployed;
 }

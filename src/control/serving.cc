@@ -17,6 +17,7 @@ Result<fleet::VariantSpec> VariantOf(const std::string& endpoint, const json& sn
   spec.endpoint = endpoint;
   spec.variant = pv["VariantName"];
   spec.runtime = d["Runtime"];
+  if (d.contains("Program")) spec.runtime = "custom:" + d["Program"].get<std::string>();
   spec.model_dir = d["ModelDir"].get<std::string>();
   const json& model = snapshot["Models"][pv["ModelName"].get<std::string>()];
   const json& container =

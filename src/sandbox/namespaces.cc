@@ -2,8 +2,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
@@ -122,7 +125,7 @@ std::string TemplateSteps(const MountPlan& plan, bool host_mount_point) {
   if (!host_mount_point) {
     // Read-only host root without /opt/ml/model: a tmpfs over /opt/ml gives the mount point.
     if (mount("tmpfs", "/opt/ml", "tmpfs", MS_NOSUID | MS_NODEV, "size=16k,mode=755") != 0 ||
-        mkdir(kModelMountPoint, 0755) != 0) {
+        mkdir(kModelMountPoint, 0755) != 0 || mkdir(kProgramMountPoint, 0755) != 0) {
       return Err(std::string("cannot create the mount point ") + kModelMountPoint +
                  " (the host root is read-only and a tmpfs over /opt/ml failed)");
     }
@@ -178,7 +181,7 @@ Status CheckInitialUserNamespace() {
 
 Status ValidateHiddenPaths(const std::vector<std::filesystem::path>& paths) {
   for (const fs::path& h : paths) {
-    for (const char* needed : {kModelMountPoint, "/tmp", "/proc", "/dev"}) {
+    for (const char* needed : {kModelMountPoint, kProgramMountPoint, "/tmp", "/proc", "/dev"}) {
       if (!h.is_absolute() || Overlaps(h.lexically_normal(), needed)) {
         return InvalidArgument("hidden path " + h.native() +
                                " must be absolute and must not contain or be inside " + needed);
@@ -191,7 +194,8 @@ Status ValidateHiddenPaths(const std::vector<std::filesystem::path>& paths) {
 Status Namespaces::BuildTemplate(const MountPlan& plan) {
   THAW_RETURN_IF_ERROR(ValidateHiddenPaths(plan.hidden_paths));
   std::error_code ec;
-  const bool host_mount_point = fs::create_directories(kModelMountPoint, ec) || !ec;
+  const bool host_mount_point = (fs::create_directories(kModelMountPoint, ec) || !ec) &&
+                                (fs::create_directories(kProgramMountPoint, ec) || !ec);
   // The template is built by a child, so the zygote never leaves its own mount namespace (and
   // a failure cannot strand it in a half-built one). The child stays until we hold an fd to
   // its namespace: it waits for EOF on `hold`.
@@ -244,6 +248,28 @@ Status Namespaces::BuildTemplate(const MountPlan& plan) {
   return Status::Ok();
 }
 
+namespace {
+
+// A new network namespace has only a loopback interface, down. Up, it lets a custom container
+// serve on 127.0.0.1:8080 inside its sandbox; it still reaches nothing outside it.
+std::string BringUpLoopback() {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return Err("socket (loopback)");
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  std::string why;
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) != 0) {
+    why = Err("SIOCGIFFLAGS lo");
+  } else {
+    ifr.ifr_flags |= IFF_UP;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) why = Err("bring up lo (SIOCSIFFLAGS)");
+  }
+  close(s);
+  return why;
+}
+
+}  // namespace
+
 Status Namespaces::BuildSlotStep(NsSlot* slot, int step) {
   // unshare, optionally work inside, keep an fd, go back. A failure to go back leaves the
   // zygote in a worker's namespace, which it must not survive.
@@ -274,7 +300,7 @@ Status Namespaces::BuildSlotStep(NsSlot* slot, int step) {
   auto nothing = [] { return std::string(); };
   switch (step) {
     case 0:
-      return make(CLONE_NEWNET, "net", self_net_, "network namespace", &slot->net, nothing);
+      return make(CLONE_NEWNET, "net", self_net_, "network namespace", &slot->net, BringUpLoopback);
     case 1:
       return make(CLONE_NEWIPC, "ipc", self_ipc_, "IPC namespace", &slot->ipc, nothing);
     case 2:
@@ -331,14 +357,13 @@ std::string EnterSlotNamespaces(const NsSlot& slot) {
   return {};
 }
 
-std::string CloneModelTree(const std::filesystem::path& model_dir, int* tree_fd) {
-  *tree_fd = open_tree(AT_FDCWD, model_dir.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-  if (*tree_fd < 0)
-    return Err(std::string("mount ") + kModelMountPoint + ": " + model_dir.native());
+std::string CloneTree(const std::filesystem::path& dir, const char* mount_point, int* tree_fd) {
+  *tree_fd = open_tree(AT_FDCWD, dir.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (*tree_fd < 0) return Err(std::string("mount ") + mount_point + ": " + dir.native());
   mount_attr attr{};
   attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
   if (mount_setattr(*tree_fd, "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) {
-    return Err(std::string("mount ") + kModelMountPoint + " read-only (mount_setattr)");
+    return Err(std::string("mount ") + mount_point + " read-only (mount_setattr)");
   }
   return {};
 }
@@ -357,9 +382,9 @@ std::string EnterSlotMountNamespace(const NsSlot& slot) {
   return {};
 }
 
-std::string MountModel(int tree_fd) {
-  if (move_mount(tree_fd, "", AT_FDCWD, kModelMountPoint, MOVE_MOUNT_F_EMPTY_PATH) != 0) {
-    return Err(std::string("mount ") + kModelMountPoint + " (move_mount)");
+std::string MountTree(int tree_fd, const char* mount_point) {
+  if (move_mount(tree_fd, "", AT_FDCWD, mount_point, MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+    return Err(std::string("mount ") + mount_point + " (move_mount)");
   }
   return {};
 }

@@ -85,10 +85,10 @@ Status CheckInitialUserNamespace();
 // returning to the host's (`host_mnt_fd`), where the model path resolves.
 std::string EnterSlotNamespaces(const NsSlot& slot);
 std::string MountProc(const NsSlot& slot, int host_mnt_fd);
-// Go: clone `model_dir` as a detached read-only, nosuid, nodev mount (host view), enter the
-// slot's mount namespace and move the clone onto /opt/ml/model.
-std::string CloneModelTree(const std::filesystem::path& model_dir, int* tree_fd);
+// Go: clone `dir` as a detached read-only, nosuid, nodev mount (host view), enter the slot's
+// mount namespace and move the clone onto `mount_point` (/opt/ml/model, /opt/ml/program).
+std::string CloneTree(const std::filesystem::path& dir, const char* mount_point, int* tree_fd);
 std::string EnterSlotMountNamespace(const NsSlot& slot);
-std::string MountModel(int tree_fd);
+std::string MountTree(int tree_fd, const char* mount_point);
 
 }  // namespace thaw::sandbox::internal

@@ -94,6 +94,7 @@ std::string EncodeSpawn(const SpawnRequest& r) {
     w.Str(k);
     w.Str(v);
   }
+  w.Str(r.spec.program_dir.native());
   return w.Take();
 }
 
@@ -114,6 +115,7 @@ bool DecodeSpawn(std::string_view msg, SpawnRequest* out) {
     std::string v = r.Str();
     out->spec.env.emplace_back(std::move(k), std::move(v));
   }
+  out->spec.program_dir = r.Str();
   return r.done();
 }
 

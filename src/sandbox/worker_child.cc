@@ -180,9 +180,14 @@ void RunWorkerChild(const ChildContext& ctx) {
     report.cgroup_us = MicrosSince(t);
 
     t = SteadyClock::now();
-    int tree_fd = -1;
+    int tree_fd = -1, program_fd = -1;
     if (!spec.model_dir.empty()) {
-      if (err = CloneModelTree(spec.model_dir, &tree_fd); !err.empty()) Fail(rfd, report, err);
+      err = CloneTree(spec.model_dir, kModelMountPoint, &tree_fd);
+      if (!err.empty()) Fail(rfd, report, err);
+    }
+    if (!spec.program_dir.empty()) {
+      err = CloneTree(spec.program_dir, kProgramMountPoint, &program_fd);
+      if (!err.empty()) Fail(rfd, report, err);
     }
     report.mounts_us = MicrosSince(t);
     t = SteadyClock::now();
@@ -190,9 +195,14 @@ void RunWorkerChild(const ChildContext& ctx) {
     report.namespaces_us = MicrosSince(t);
     t = SteadyClock::now();
     if (tree_fd >= 0) {
-      if (err = MountModel(tree_fd); !err.empty()) Fail(rfd, report, err);
+      if (err = MountTree(tree_fd, kModelMountPoint); !err.empty()) Fail(rfd, report, err);
       close(tree_fd);
       spec.model_dir = kModelMountPoint;
+    }
+    if (program_fd >= 0) {
+      if (err = MountTree(program_fd, kProgramMountPoint); !err.empty()) Fail(rfd, report, err);
+      close(program_fd);
+      spec.program_dir = kProgramMountPoint;
     }
     report.mounts_us += MicrosSince(t);
 

@@ -79,6 +79,9 @@ Status Validate(const SpawnSpec& spec) {
   if (!spec.model_dir.empty() && !spec.model_dir.is_absolute()) {
     return InvalidArgument("model_dir must be an absolute path: " + spec.model_dir.native());
   }
+  if (!spec.program_dir.empty() && !spec.program_dir.is_absolute()) {
+    return InvalidArgument("program_dir must be an absolute path: " + spec.program_dir.native());
+  }
   for (const auto& [k, v] : spec.env) {
     if (k.empty() || k.find('=') != k.npos || k.find('\0') != k.npos || v.find('\0') != v.npos) {
       return InvalidArgument("invalid environment variable name or value: " + k);

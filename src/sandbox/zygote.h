@@ -13,7 +13,7 @@
 // drained the pool). See zygote_pool.cc.
 //
 // What a worker sees (enabled mode): pid 1 of its own PID namespace with a fresh /proc; its own
-// network (only a down loopback: no network at all), IPC and UTS (hostname "thaw-worker")
+// network (only its own loopback, up: no network at all), IPC and UTS (hostname "thaw-worker")
 // namespaces; a mount namespace in which every host mount is read-only, /sys/fs/cgroup, /root,
 // /home and SandboxOptions::hidden_paths are covered by empty tmpfs, /opt/ml/model is the spec's
 // model_dir (read-only, nosuid, nodev) and /tmp and /dev/shm are private tmpfs; uid/gid
@@ -43,6 +43,8 @@ namespace thaw::sandbox {
 
 // Where the model appears inside the sandbox.
 inline constexpr char kModelMountPoint[] = "/opt/ml/model";
+// Where a custom container's program directory appears inside the sandbox.
+inline constexpr char kProgramMountPoint[] = "/opt/ml/program";
 
 struct SpawnSpec {
   std::string worker_id;  // unique; names the worker in logs and keys MemoryUsage
@@ -53,6 +55,9 @@ struct SpawnSpec {
   std::filesystem::path model_dir;
   int64_t memory_mb = 2048;  // cgroup memory limit; CPU weight is proportional to it
   std::vector<std::pair<std::string, std::string>> env;
+  // Host path, bound read-only at /opt/ml/program; empty for none (a custom container's
+  // directory: its program need not be visible in the sandbox's copy of the host otherwise).
+  std::filesystem::path program_dir;
 };
 
 // Where the time of one spawn went on its path, measured in the zygote and the child

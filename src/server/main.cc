@@ -22,6 +22,7 @@
 #include "sandbox/zygote.h"
 #include "server/options.h"
 #include "store/store.h"
+#include "worker/custom_container.h"
 #include "worker/worker.h"
 
 namespace thaw::server {
@@ -39,6 +40,7 @@ int WorkerEntry(int fd, const sandbox::SpawnSpec& spec) {
   w.runtime = spec.runtime;
   w.model_dir = g_sandboxed ? "/opt/ml/model" : spec.model_dir.string();
   w.env = spec.env;
+  w.sandboxed = g_sandboxed;
   return worker::RunWorker(fd, w);
 }
 
@@ -46,7 +48,16 @@ class ZygoteLauncher final : public fleet::Launcher {
  public:
   explicit ZygoteLauncher(sandbox::Zygote& zygote) : zygote_(zygote) {}
   Result<fleet::LaunchedWorker> Launch(const fleet::LaunchSpec& spec) override {
-    sandbox::SpawnSpec s{spec.worker_id, spec.runtime, spec.model_dir, spec.memory_mb, spec.env};
+    sandbox::SpawnSpec s{spec.worker_id, spec.runtime, spec.model_dir,
+                         spec.memory_mb, spec.env,     {}};
+    constexpr std::string_view kCustom = worker::kCustomRuntimePrefix;
+    if (g_sandboxed && spec.runtime.rfind(kCustom, 0) == 0) {
+      // The container's directory is bound at /opt/ml/program: its program runs from there.
+      fs::path program = spec.runtime.substr(kCustom.size());
+      s.program_dir = program.parent_path();
+      s.runtime = std::string(kCustom) +
+                  (fs::path(sandbox::kProgramMountPoint) / program.filename()).native();
+    }
     THAW_ASSIGN_OR_RETURN(sandbox::SpawnedWorker w, zygote_.Spawn(s));
     return fleet::LaunchedWorker{w.fd, w.pid};
   }

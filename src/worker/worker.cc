@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "common/logging.h"
+#include "worker/custom_container.h"
 #include "worker/http_loop.h"
 #include "worker/python_compat.h"
 #include "worker/xgboost_runtime.h"
@@ -97,6 +98,13 @@ HttpResponse Route(const HttpRequest& req, XgboostRuntime* runtime, const Status
 }  // namespace
 
 int RunWorker(int fd, const WorkerSpec& spec) {
+  if (spec.runtime.rfind(kCustomRuntimePrefix, 0) == 0) {
+    ContainerOptions options;
+    options.program = spec.runtime.substr(sizeof kCustomRuntimePrefix - 1);
+    options.port = spec.sandboxed ? 8080 : 0;
+    options.env = spec.env;
+    return RunCustomContainer(fd, options);
+  }
   // OpenMP must not spin up a team per core (TOOLCHAIN-NOTES trap 6). The variable covers
   // anything that reads it later; libgomp itself read it at load time, hence the explicit pin.
   setenv("OMP_NUM_THREADS", "1", 1);

@@ -11,10 +11,14 @@
 namespace thaw::worker {
 
 struct WorkerSpec {
-  std::string runtime;  // "xgboost" (later: "sklearn", "custom")
+  // "xgboost", or "custom:<program>" for a custom container (the program's absolute path as the
+  // worker sees it).
+  std::string runtime;
   std::string model_dir = "/opt/ml/model";
   // The container's Environment, as given in CreateModel (SAGEMAKER_* variables among them).
   std::vector<std::pair<std::string, std::string>> env;
+  // In a sandbox of its own (its own network namespace, so a container can take port 8080).
+  bool sandboxed = true;
 };
 
 // Loads the model, then serves requests on `fd` until EOF. Single-threaded. Returns the process

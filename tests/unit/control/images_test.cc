@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
+#include "common/hash.h"
+#include "fakes/temp_dir.h"
+
 namespace thaw::control {
 namespace {
 
@@ -36,6 +41,51 @@ TEST(Images, RefusesOthersWithAReason) {
     ASSERT_FALSE(r.ok()) << image;
     EXPECT_NE(r.status().message().find("is not supported"), std::string::npos);
   }
+}
+
+TEST(Images, ProgramPathsAreCustomContainers) {
+  for (const char* image : {"file:///opt/srv/serve", "/opt/srv/serve", "/opt/srv"}) {
+    auto r = RecogniseImage(image);
+    ASSERT_TRUE(r.ok()) << image;
+    EXPECT_EQ(r->kind, RuntimeKind::kCustom);
+    EXPECT_EQ(RuntimeName(r->kind), "custom");
+  }
+  EXPECT_EQ(RecogniseImage("file:///opt/srv/serve")->program, "/opt/srv/serve");
+  auto relative = RecogniseImage("file://srv/serve");
+  ASSERT_FALSE(relative.ok());
+  EXPECT_NE(relative.status().message().find("relative path"), std::string::npos);
+}
+
+TEST(Images, ResolveProgramChecksTheFileAndNamesItsDigest) {
+  testing::TempDir dir;
+  auto write = [&](const std::string& name, std::filesystem::perms perms) {
+    std::ofstream(dir.path() / name) << "#!/bin/sh\n";
+    std::filesystem::permissions(dir.path() / name, perms);
+  };
+  using std::filesystem::perms;
+  write("serve", perms::owner_all | perms::others_exec | perms::others_read);
+  write("plain", perms::owner_read | perms::owner_write);
+
+  // A directory means its `serve`.
+  auto in_dir = RecogniseImage(dir.path().native());
+  ASSERT_TRUE(in_dir.ok());
+  auto program = ResolveProgram(*in_dir);
+  ASSERT_TRUE(program.ok()) << program.status().message();
+  EXPECT_EQ(*program, dir.path() / "serve");
+  EXPECT_EQ(in_dir->resolved, "file://" + (dir.path() / "serve").native() +
+                                  "@sha256:" + *Sha256File(dir.path() / "serve"));
+
+  auto expect_refused = [&](const std::string& path, const std::string& why) {
+    auto rt = RecogniseImage("file://" + path);
+    ASSERT_TRUE(rt.ok());
+    auto r = ResolveProgram(*rt);
+    ASSERT_FALSE(r.ok()) << path;
+    EXPECT_NE(r.status().message().find(why), std::string::npos) << r.status().message();
+  };
+  expect_refused((dir.path() / "plain").native(), "is not executable");
+  expect_refused((dir.path() / "missing").native(), "does not exist");
+  std::filesystem::create_directory(dir.path() / "sub");
+  expect_refused((dir.path() / "sub").native(), "does not exist");  // no sub/serve
 }
 
 }  // namespace
