@@ -12,6 +12,7 @@
 #include "cli/http_client.h"
 #include "cli/invoke.h"
 #include "cli/sagemaker_client.h"
+#include "cli/signer.h"
 
 namespace thaw::cli {
 namespace {
@@ -72,6 +73,14 @@ std::optional<int> ClientCommands::RunParsed() {
   http_options.connect_timeout =
       std::min<std::chrono::milliseconds>(kMaxConnectTimeout, http_options.request_timeout);
   HttpClient http(*url, http_options);
+  // Signed like any AWS client when credentials are found; unsigned otherwise (a server started
+  // with --auth none accepts that; one with auth on says MissingAuthenticationToken).
+  auto credential = FindCredentials(ProcessEnv());
+  if (!credential.ok()) {
+    console.err << "error: " << credential.status().message() << "\n";
+    return 2;
+  }
+  if (*credential) http.set_signer(SigV4Signer(**credential, options_.region, "sagemaker"));
   SageMakerClient client(http);
 
   switch (command) {
