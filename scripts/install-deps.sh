@@ -15,7 +15,7 @@ packages=(
   python3 python3-pytest python3-boto3 python3-botocore awscli
   python3-numpy python3-sklearn python3-joblib python3-xgboost
   python3-flask gunicorn python3-gevent
-  clang-format clang-tidy
+  clang-format clang-tidy clang libclang-rt-14-dev  # fuzz targets (libFuzzer)
   curl wrk hyperfine sqlite3 procps
 )
 
