@@ -120,6 +120,17 @@ def cold_table(results):
     for model, c in by_model(results["peer_cold"].items()):
         rows.append([f"peer (gunicorn start → first answer), {MODEL_TEXT[model]}, 1 row", c["n"],
                      ms(c["p50_us"]), ms(c["p99_us"]), ms(c["max_us"]), "–", c["cmd"]])
+    sk = results.get("sklearn_cold", {})
+    for gap in sorted(k for k in sk if isinstance(k, int)):
+        c, s = sk[gap], sk[gap]["server_ready"]
+        pacing = f"{gap} ms apart" if gap else "back to back"
+        rows.append([f"thaw, scikit-learn RandomForest 100 trees (iris), 1 row, {pacing}", c["n"],
+                     ms(c["p50_us"]), ms(c["p99_us"]), ms(c["max_us"]),
+                     f"{ms(s['p50_us'])} / {ms(s['p99_us'])}", c["cmd"]])
+    if "peer" in sk:
+        c = sk["peer"]
+        rows.append(["scikit-learn peer (gunicorn start → first answer), RandomForest 100 trees",
+                     c["n"], ms(c["p50_us"]), ms(c["p99_us"]), ms(c["max_us"]), "–", c["cmd"]])
     return table(["cold start", "n", "p50", "p99", "max",
                   "thaw server-side worker setup p50 / p99", "command"], rows)
 
