@@ -120,6 +120,10 @@ Result<std::unique_ptr<Zygote>> Zygote::Begin(const SandboxOptions& options, Wor
   z->zygote_pid_ = pid;
   z->spawn_timeout_ = options.spawn_timeout;
   z->sandbox_enabled_ = options.enabled;
+  // Importing a runtime's libraries takes seconds on a loaded machine (7 s seen for scikit-learn
+  // with both CPUs busy): a preloading zygote gets more time.
+  z->startup_allowance_ =
+      options.preload != nullptr ? std::chrono::seconds(120) : std::chrono::seconds(10);
   return z;
 }
 
@@ -128,7 +132,7 @@ Status Zygote::WaitReady() {
   std::lock_guard lock(ready_mu_);
   if (ready_) return *ready_;
   // Start-up includes the preload, the probe spawn and filling the pool.
-  const auto startup_timeout = spawn_timeout_ + std::chrono::seconds(10);
+  const auto startup_timeout = spawn_timeout_ + startup_allowance_;
   std::string msg;
   int fd = -1;
   ReadyMessage ready;
@@ -142,10 +146,13 @@ Status Zygote::WaitReady() {
       std::lock_guard state(mu_);
       dead_ = true;  // Spawn fails fast from now on
     }
-    ready_ =
-        sandbox_enabled_
-            ? Status(FailedPrecondition("cannot set up the worker sandbox: " + why + kSandboxHint))
-            : Status(Internal("cannot start the zygote: " + why));
+    if (why.rfind(internal::kPreloadFailed, 0) == 0) {
+      ready_ = Internal("cannot start the zygote: " + why.substr(internal::kPreloadFailed.size()));
+    } else if (sandbox_enabled_) {
+      ready_ = FailedPrecondition("cannot set up the worker sandbox: " + why + kSandboxHint);
+    } else {
+      ready_ = Internal("cannot start the zygote: " + why);
+    }
     return *ready_;
   }
   cgroup_mode_ = ready.cgroup_mode;

@@ -158,7 +158,8 @@ class Zygote {
   int ctl_fd_ = -1;
   pid_t zygote_pid_ = 0;
   bool sandbox_enabled_ = true;
-  std::mutex ready_mu_;                 // serialises the start-up handshake
+  std::chrono::milliseconds startup_allowance_{10000};  // beyond spawn_timeout_, for WaitReady
+  std::mutex ready_mu_;                                 // serialises the start-up handshake
   std::optional<Status> ready_;         // guarded by ready_mu_: the start-up outcome, once known
   std::atomic<bool> ready_ok_ = false;  // ready_ is OK (lets Spawn skip ready_mu_)
   std::chrono::milliseconds spawn_timeout_{5000};

@@ -54,6 +54,7 @@ void AddReport(SpawnTimings& t, const ChildReport& report) {
 void ZygoteProcess::Run() {
   ReadyMessage ready;
   Status s = options_.preload != nullptr ? options_.preload() : Status::Ok();
+  if (!s.ok()) s = Status(s.code(), std::string(kPreloadFailed) + s.message());
   if (s.ok()) s = Init();
   ready.ok = s.ok();
   ready.message = s.message();

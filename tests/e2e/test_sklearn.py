@@ -295,7 +295,8 @@ def concurrent_invokes(rt, name, seconds, n):
 def test_workers_run_in_parallel(sm, rt, store, iris):
     """Three requests that each sleep 0.5 s in predict_fn run in three processes at once."""
     name = sklearn_endpoint(sm, store, iris, {"inference.py": SLEEPER}, concurrency=3)
-    concurrent_invokes(rt, name, 0.01, 3)  # cold-start the workers
+    # Cold-start three workers: three requests in flight at once (they sleep too).
+    concurrent_invokes(rt, name, 0.5, 3)
     results = concurrent_invokes(rt, name, 0.5, 3)
     assert len({r["process"] for r in results}) == 3, results
     # Every window overlaps every other: they ran concurrently, not one after another.

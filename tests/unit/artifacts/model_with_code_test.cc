@@ -25,8 +25,7 @@ TEST(ClassifySubmitDirectoryTest, ByTheValueAlone) {
   EXPECT_EQ(ClassifySubmitDirectory("/opt/ml/model", false), CodeLocation::kInModel);
   EXPECT_EQ(ClassifySubmitDirectory("/opt/ml/model/code", false), CodeLocation::kInModel);
   EXPECT_EQ(ClassifySubmitDirectory("s3://b/p/sourcedir.tar.gz", false), CodeLocation::kArchive);
-  EXPECT_EQ(ClassifySubmitDirectory("file:///srv/sourcedir.tar.gz", false),
-            CodeLocation::kArchive);
+  EXPECT_EQ(ClassifySubmitDirectory("file:///srv/sourcedir.tar.gz", false), CodeLocation::kArchive);
   EXPECT_EQ(ClassifySubmitDirectory("/srv/sourcedir.tar.gz", false), CodeLocation::kArchive);
   EXPECT_EQ(ClassifySubmitDirectory("/srv/code", true), CodeLocation::kDirectory);
   // A sibling of the mount point is a host path like any other.
@@ -40,8 +39,8 @@ class ModelWithCodeTest : public testing::CacheTest {};
 
 TEST_F(ModelWithCodeTest, CodeJoinsTheModelUnderCodeReplacingTheArchivesOwn) {
   ModelCache cache(CacheRoot(), ExtractLimits{});
-  auto model = cache.Materialize(MakeArchive(
-      "model.tar.gz", {File("model.joblib", "weights"), File("code/old.py", "stale")}));
+  auto model = cache.Materialize(
+      MakeArchive("model.tar.gz", {File("model.joblib", "weights"), File("code/old.py", "stale")}));
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   auto code = cache.Materialize(MakeArchive("sourcedir.tar.gz", {File("inference.py", "new")}));
   ASSERT_TRUE(code.ok());
