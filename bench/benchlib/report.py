@@ -190,6 +190,10 @@ def idle_table(results):
                                                      f"({i['rss_kb'] * 1024 / 1e6:.1f} MB)"],
             ["zygote VmRSS (child of the server)",
              f"{i['zygote_rss_kb'] / 1024:.1f} MiB" if i["zygote_rss_kb"] else "–"],
+            ["scikit-learn zygote VmRSS (Python with scikit-learn imported; its armed children "
+             "share its pages and are not counted below)",
+             f"{i['sklearn_zygote_rss_kb'] / 1024:.1f} MiB" if i.get("sklearn_zygote_rss_kb")
+             else "–"],
             ["processes (server + descendants)", i["processes"]],
             ["VmRSS of the other descendants (pre-forked worker shells), summed",
              f"{i['others_rss_kb'] / 1024:.1f} MiB (shared pages counted in each)"],
