@@ -99,6 +99,14 @@ def targets_table(results):
                         check(vp, 10, le=False)))
         rows.append(row(f"throughput c={c}: thaw / floor", fmt_or_dash(vf, ".0%"), "≥ 60%",
                         check(vf, 0.6, le=False)))
+    sk = results.get("sklearn_cold", {}).get(0)
+    sk_p50 = sk["p50_us"] if sk else None
+    rows.append(row("scikit-learn cold start p50 (RandomForest 100 trees, 1 row, generic zygote)",
+                    ms(sk_p50), "≤ 30 ms", check(sk_p50, 30000)))
+    sk_peer = results.get("sklearn_cold", {}).get("peer")
+    sk_ratio = ratio(sk_peer and sk_peer["p50_us"], sk_p50)
+    rows.append(row("scikit-learn cold start: peer / thaw, p50", fmt_or_dash(sk_ratio, ".0f", "×"),
+                    "(context)", None))
     rss_mb = f["rss_kb"] and f["rss_kb"] * 1024 / 1e6
     endpoints = results["idle"].get("endpoints", 0)
     judged = check(rss_mb, 100) if endpoints >= 1000 else None  # the target is for 1,000
