@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import build, cpu, measure, procs, report, servers  # noqa: E402
-from benchlib.thaw import Thaw  # noqa: E402
+from benchlib.thaw import SKLEARN_IMAGE, Thaw  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS = ("xgb100x6", "xgb1000x8")
@@ -73,7 +73,7 @@ class Bench:
         self.thaw_binary = thaw_binary
         self.processes = procs.Processes(self.work / "logs")
         self.results = {"raw": {}, "warm": {}, "throughput": {}, "cold": {}, "peer_cold": {},
-                        "idle": {}, "cpu": {}, "answers": {}, "errors": {}}
+                        "idle": {}, "cpu": {}, "answers": {}, "errors": {}, "sklearn_cold": {}}
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -225,11 +225,16 @@ class Bench:
             procs.wait_for(lambda: thaw.total_workers() == 0, 120, "zero workers")
             time.sleep(2)  # let the zygote reap and clean up the trial workers
             zygote = thaw.zygote_pid()
+            # The scikit-learn zygote (an interpreter with scikit-learn imported) and its armed
+            # children, which share its pages: reported apart, by its own RSS.
+            sk_zygote = thaw.sklearn_zygote_pid()
+            sk_tree = {sk_zygote, *cpu.descendants(sk_zygote)} if sk_zygote else set()
             tree = cpu.descendants(thaw.pid)
-            others = [p for p in tree if p != zygote]
+            others = [p for p in tree if p != zygote and p not in sk_tree]
             idle.update(endpoints=len(thaw.workers()), workers=thaw.total_workers(),
                         rss_kb=procs.vm_rss_kb(thaw.pid),
                         zygote_rss_kb=procs.vm_rss_kb(zygote) if zygote else None,
+                        sklearn_zygote_rss_kb=procs.vm_rss_kb(sk_zygote) if sk_zygote else None,
                         others_rss_kb=sum(procs.vm_rss_kb(p) for p in others),
                         processes=1 + len(tree), cmd=thaw.cmd)
             log(f"  thaw with {n} idle endpoints: RSS {idle['rss_kb'] / 1024:.1f} MiB, zygote "
@@ -238,10 +243,52 @@ class Bench:
             thaw.stop()
 
 
+    def sklearn_cold(self):
+        """scikit-learn zero → first response (RandomForest, 100 trees, iris; one JSON row, the
+        default handlers behind a model_fn), thaw against the container's stack."""
+        model_dir, tarball, body = build.make_sklearn_model(self.work / "sklearn")
+        k = self.s.cold_endpoints
+        thaw = Thaw(self.processes, self.cmds, self.thaw_binary, self.work, "sklearn", {
+            "log-level": "debug", "keep-alive": self.s.cold_keep_alive_s,
+            "max-endpoints": 2 * k + 10, "max-total-concurrency": 1000000})
+        try:
+            uri = thaw.put_model("sklearn-rf100", tarball)
+            env = {"SAGEMAKER_PROGRAM": "inference.py",
+                   "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
+            series = [(0, k), (SPACED_GAP_MS, max(k // 2, 10))]
+            names = {gap: [f"sk-g{gap}-{i:04d}" for i in range(n)] for gap, n in series}
+            for gap, _ in series:
+                thaw.deploy(f"sklearn-g{gap}", uri, names[gap], 10, image=SKLEARN_IMAGE,
+                            environment=env)
+            procs.wait_for(lambda: thaw.total_workers() == 0, 120, "zero workers after deploy")
+            for gap, _ in series:
+                mark = thaw.log_mark()
+                stats = self.tools.one_each(thaw.port, [thaw.invocations_path(e) for e in names[gap]],
+                                            body, self.work / f"paths-sk-{gap}", gap,
+                                            note=f"against {thaw.cmd}",
+                                            content_type="application/json")
+                ready = thaw.worker_ready_us(names[gap], since=mark)
+                stats["server_ready"] = measure.summarize_ns([us * 1e3 for us in ready])
+                self.results["sklearn_cold"][gap] = stats
+                log(f"  thaw sklearn cold (gap {gap} ms): p50 {stats['p50_us'] / 1e3:.2f} ms, "
+                    f"p99 {stats['p99_us'] / 1e3:.2f} ms")
+                time.sleep(self.s.cold_settle_s)
+            zygote = thaw.sklearn_zygote_pid()
+            self.results["sklearn_cold"]["zygote_rss_kb"] = procs.vm_rss_kb(zygote) if zygote else None
+        finally:
+            thaw.stop()
+        samples, cmd = servers.sklearn_peer_cold_starts(self.processes, self.cmds, model_dir, body,
+                                                        self.s.peer_cold_repeats)
+        self.results["sklearn_cold"]["peer"] = {**measure.summarize_ns([v * 1e6 for v in samples]),
+                                                "cmd": cmd}
+        log(f"  scikit-learn peer cold: median {sorted(samples)[len(samples) // 2]:.0f} ms")
+
+
 # name → Bench method, in the order they run.
 PHASES = {"raw predict": "raw_predict", "floor": "floor", "peer": "peer",
           "peer cold start": "peer_cold", "thaw warm": "thaw_warm",
-          "thaw cold start": "thaw_cold", "thaw idle cost": "idle_cost"}
+          "thaw cold start": "thaw_cold", "sklearn cold start": "sklearn_cold",
+          "thaw idle cost": "idle_cost"}
 
 
 def parse_args():

@@ -11,7 +11,7 @@ from . import procs
 # What the bench needs beyond scripts/install-deps.sh (the peer's stack) plus what it relies on.
 DEBIAN_PACKAGES = ["g++", "cmake", "ninja-build", "libboost-dev", "libxgboost-dev", "wrk",
                    "python3-xgboost", "python3-numpy", "python3-boto3", "python3-flask",
-                   "gunicorn", "python3-gevent"]
+                   "gunicorn", "python3-gevent", "python3-sklearn", "python3-joblib"]
 
 
 def ensure_debian_packages(log):
@@ -71,3 +71,41 @@ def make_models(repo, out_dir):
     procs.run([sys.executable, repo / "bench" / "models" / "make_models.py", out_dir],
               timeout=3600)
     return Path(out_dir)
+
+
+SKLEARN_INFERENCE = """\
+import os
+import joblib
+
+
+def model_fn(model_dir):
+    return joblib.load(os.path.join(model_dir, "model.joblib"))
+"""
+
+
+def make_sklearn_model(out_dir):
+    """RandomForestClassifier(100 trees) on iris, with a code/inference.py that defines only
+    model_fn (the default handlers do the rest): the model directory, its model.tar.gz and a
+    one-row JSON payload."""
+    import io
+    import json
+    import tarfile
+
+    import joblib
+    from sklearn.datasets import load_iris
+    from sklearn.ensemble import RandomForestClassifier
+
+    out = Path(out_dir)
+    model_dir = out / "model"
+    (model_dir / "code").mkdir(parents=True, exist_ok=True)
+    x, y = load_iris(return_X_y=True)
+    joblib.dump(RandomForestClassifier(n_estimators=100, random_state=0).fit(x, y),
+                model_dir / "model.joblib")
+    (model_dir / "code" / "inference.py").write_text(SKLEARN_INFERENCE)
+    tarball = out / "model.tar.gz"
+    with tarfile.open(tarball, "w:gz") as tar:
+        for name in ("model.joblib", "code/inference.py"):
+            tar.add(model_dir / name, arcname=name)
+    body = out / "row1.json"
+    body.write_text(json.dumps([x[0].tolist()]))
+    return model_dir, tarball, body

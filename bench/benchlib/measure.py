@@ -50,12 +50,14 @@ class Tools:
             extra += ["--dump-body", dump_body]
         return self._seq(port, body_file, extra, note)
 
-    def one_each(self, port, paths, body_file, paths_file, gap_ms=0, note=""):
+    def one_each(self, port, paths, body_file, paths_file, gap_ms=0, note="", content_type=None):
         """Cold starts: one timed request per path, in order, on one connection, `gap_ms` apart."""
         Path(paths_file).write_text("".join(p + "\n" for p in paths))
         extra = ["--paths-file", paths_file, "--prime", "/ping"]
         if gap_ms:
             extra += ["--gap-ms", gap_ms]
+        if content_type:
+            extra += ["--content-type", content_type]
         return self._seq(port, body_file, extra,
                          note=f"{note}; {Path(paths_file).name} lists {len(paths)} invocation "
                               "paths, one per endpoint")

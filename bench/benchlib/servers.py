@@ -85,3 +85,41 @@ def peer_cold_starts(processes, cmds, model_dir, body_file, repeats):
                    note=f"started {repeats}x; timed until the first POST /invocations answers 200 "
                         "(polled every 2 ms)")
     return samples_ms, cmd
+
+
+def sklearn_peer_argv(port):
+    return ["gunicorn", "-k", "gevent", "-w", PEER_WORKERS, "--bind", f"127.0.0.1:{port}",
+            "--chdir", PEER_DIR, "--log-level", "warning", "sklearn_container:app"]
+
+
+def sklearn_peer_env(model_dir):
+    return dict(OMP_ENV, OPENBLAS_NUM_THREADS="1", SM_MODEL_DIR=str(model_dir),
+                SAGEMAKER_PROGRAM="inference.py",
+                SAGEMAKER_SUBMIT_DIRECTORY=str(Path(model_dir) / "code"))
+
+
+def sklearn_peer_cold_starts(processes, cmds, model_dir, body_file, repeats):
+    """Like peer_cold_starts, for the scikit-learn container's stack (bench/peer/
+    sklearn_container.py): gunicorn start → imports → model_fn → first answered request."""
+    body = Path(body_file).read_bytes()
+    samples_ms = []
+    port = procs.free_port()
+    env = sklearn_peer_env(model_dir)
+
+    def answered():
+        return procs.http_status(port, "POST", "/invocations", body=body,
+                                 headers={"Content-Type": "application/json"}, timeout=120)
+
+    for _ in range(repeats):
+        t0 = time.monotonic()
+        proc = processes.start("sklearn-peer-cold", sklearn_peer_argv(port), env=env)
+        try:
+            procs.wait_for(lambda: answered() == 200, 120, "the scikit-learn peer's first answer",
+                           proc, interval=0.002)
+            samples_ms.append((time.monotonic() - t0) * 1e3)
+        finally:
+            processes.stop(proc)
+    cmd = cmds.add(sklearn_peer_argv(port), env,
+                   note=f"started {repeats}x; timed until the first POST /invocations answers 200 "
+                        "(polled every 2 ms)")
+    return samples_ms, cmd

@@ -12,6 +12,7 @@ from botocore.config import Config
 from . import procs
 
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 ROLE = "arn:aws:iam::123456789012:role/bench"
 REGION = "us-east-1"
 MEMORY_MB = 2048
@@ -58,10 +59,14 @@ class Thaw:
         shutil.copyfile(tarball, dest)
         return f"s3://bench/{key}/model.tar.gz"
 
-    def deploy(self, config_name, model_uri, endpoints, max_concurrency):
+    def deploy(self, config_name, model_uri, endpoints, max_concurrency, image=IMAGE,
+               environment=None):
         """One model and one endpoint config (serverless), shared by every endpoint named."""
+        container = {"Image": image, "ModelDataUrl": model_uri}
+        if environment:
+            container["Environment"] = environment
         self.sm.create_model(ModelName=config_name, ExecutionRoleArn=ROLE,
-                             PrimaryContainer={"Image": IMAGE, "ModelDataUrl": model_uri})
+                             PrimaryContainer=container)
         self.sm.create_endpoint_config(EndpointConfigName=config_name, ProductionVariants=[{
             "VariantName": "AllTraffic", "ModelName": config_name,
             "ServerlessConfig": {"MemorySizeInMB": MEMORY_MB, "MaxConcurrency": max_concurrency}}])
@@ -72,7 +77,7 @@ class Thaw:
             waiter.wait(EndpointName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 600})
         self.cmds.add(["boto3:", "create_model", "create_endpoint_config", "create_endpoint"],
                       note=f"against {self.cmd}: model and config '{config_name}' "
-                           f"({model_uri}, MemorySizeInMB {MEMORY_MB}, MaxConcurrency "
+                           f"({image.split('/')[-1]}, {model_uri}, MemorySizeInMB {MEMORY_MB}, MaxConcurrency "
                            f"{max_concurrency}), {len(endpoints)} endpoint(s) "
                            f"{endpoints[0]}…, waiter endpoint_in_service (Delay 1)")
 
@@ -95,8 +100,13 @@ class Thaw:
         return sum(sum(states.values()) for states in self.workers().values())
 
     def zygote_pid(self):
-        kids = procs.children(self.pid)
-        return kids[0] if len(kids) == 1 else None
+        """The XGBoost zygote: the server's second child (the scikit-learn zygote forks first)."""
+        kids = sorted(procs.children(self.pid))
+        return kids[1] if len(kids) == 2 else None
+
+    def sklearn_zygote_pid(self):
+        kids = sorted(procs.children(self.pid))
+        return kids[0] if len(kids) == 2 else None
 
     def log_mark(self):
         """The log's current length, to read only what comes after it."""

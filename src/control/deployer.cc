@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "artifacts/model_with_code.h"
 #include "artifacts/resolve.h"
 #include "control/images.h"
 
@@ -11,6 +12,52 @@ using nlohmann::json;
 
 Deployer::Deployer(DeployerOptions options, artifacts::ModelCache& cache, const Clock& clock)
     : options_(std::move(options)), cache_(cache), clock_(clock) {}
+
+Result<artifacts::CachedModel> Deployer::WithCode(const artifacts::CachedModel& model,
+                                                  const json& environment) {
+  const json submit = environment.value("SAGEMAKER_SUBMIT_DIRECTORY", json(""));
+  const std::string value = submit.is_string() ? submit.get<std::string>() : "";
+  std::error_code ec;
+  const bool is_directory =
+      !value.empty() && value.front() == '/' && std::filesystem::is_directory(value, ec);
+  switch (artifacts::ClassifySubmitDirectory(value, is_directory)) {
+    case artifacts::CodeLocation::kInModel:
+      return model;
+    case artifacts::CodeLocation::kInvalid:
+      return InvalidArgument(fmt::format(
+          "SAGEMAKER_SUBMIT_DIRECTORY \"{}\" is not supported: use an s3:// or file:// URL of a "
+          "sourcedir.tar.gz, an absolute path of a directory or tarball on the server, or "
+          "/opt/ml/model/code for code packaged in the model archive.",
+          value));
+    case artifacts::CodeLocation::kDirectory: {
+      auto digest = artifacts::TreeDigest(value);
+      if (!digest.ok()) {
+        return InvalidArgument(
+            fmt::format("Failed to read the code in SAGEMAKER_SUBMIT_DIRECTORY "
+                        "\"{}\". {}",
+                        value, digest.status().message()));
+      }
+      return artifacts::AddCode(cache_, model, value, *digest, false);
+    }
+    case artifacts::CodeLocation::kArchive: {
+      auto local = artifacts::ResolveLocal(value, options_.s3_root);
+      if (!local.ok()) {
+        return InvalidArgument(
+            fmt::format("Failed to download the code from SAGEMAKER_SUBMIT_DIRECTORY \"{}\". {}",
+                        value, local.status().message()));
+      }
+      auto code = cache_.Materialize(*local);
+      if (!code.ok()) {
+        return InvalidArgument(fmt::format(
+            "Failed to extract the code archive from SAGEMAKER_SUBMIT_DIRECTORY \"{}\". Please "
+            "ensure that it is a valid tar.gz archive. ({})",
+            value, code.status().message()));
+      }
+      return artifacts::AddCode(cache_, model, code->dir, code->digest, true);
+    }
+  }
+  return model;
+}
 
 Result<json> Deployer::Prepare(const json& snapshot) {
   json deployed = json::array();
@@ -72,6 +119,16 @@ Result<json> Deployer::Prepare(const json& snapshot) {
       }
       cached = *std::move(materialized);
     }
+    std::string submit_directory;
+    if (runtime->kind == RuntimeKind::kSKLearn) {
+      auto with_code = WithCode(cached, container->value("Environment", json::object()));
+      if (!with_code.ok()) {
+        return InvalidArgument(
+            fmt::format("Production variant {}: {}", variant_name, with_code.status().message()));
+      }
+      if (with_code->dir != cached.dir) submit_directory = "/opt/ml/model/code";
+      cached = std::move(with_code).value();
+    }
     deployed.push_back({
         {"VariantName", variant_name},
         {"Runtime", RuntimeName(runtime->kind)},
@@ -83,6 +140,7 @@ Result<json> Deployer::Prepare(const json& snapshot) {
         {"ResolutionTime", ToEpochSeconds(clock_.Now())},
     });
     if (!program.empty()) deployed.back()["Program"] = program;
+    if (!submit_directory.empty()) deployed.back()["SubmitDirectory"] = submit_directory;
   }
   return deployed;
 }

@@ -23,10 +23,17 @@ class Deployer {
 
   // From an endpoint snapshot (see control_plane.cc), the deployed form of each variant:
   // [{VariantName, Runtime, RuntimeVersion, ModelDir, ModelDigest, SpecifiedImage,
-  //   ResolvedImage, ResolutionTime}]. The error message is the endpoint's FailureReason.
+  //   ResolvedImage, ResolutionTime, and SubmitDirectory when the code was copied next to the
+  //   model: the worker's SAGEMAKER_SUBMIT_DIRECTORY}]. The error message is the endpoint's
+  //   FailureReason.
   virtual Result<nlohmann::json> Prepare(const nlohmann::json& snapshot);
 
  private:
+  // The scikit-learn runtime's model directory: `model` itself, or with the code that
+  // SAGEMAKER_SUBMIT_DIRECTORY names outside it copied in as code/ (artifacts/model_with_code).
+  Result<artifacts::CachedModel> WithCode(const artifacts::CachedModel& model,
+                                          const nlohmann::json& environment);
+
   DeployerOptions options_;
   artifacts::ModelCache& cache_;
   const Clock& clock_;

@@ -26,6 +26,9 @@ Result<fleet::VariantSpec> VariantOf(const std::string& endpoint, const json& sn
   for (const auto& [k, v] : environment.items()) {
     spec.env.emplace_back(k, v.get<std::string>());
   }
+  if (d.contains("SubmitDirectory")) {  // the deploy copied the code next to the model
+    spec.env.emplace_back("SAGEMAKER_SUBMIT_DIRECTORY", d["SubmitDirectory"].get<std::string>());
+  }
   if (pv.contains("ServerlessConfig")) {
     const json& sc = pv["ServerlessConfig"];
     spec.memory_mb = sc["MemorySizeInMB"];

@@ -93,6 +93,12 @@ Status Validate(const SpawnSpec& spec) {
 }  // namespace
 
 Result<std::unique_ptr<Zygote>> Zygote::Start(const SandboxOptions& options, WorkerEntry entry) {
+  THAW_ASSIGN_OR_RETURN(std::unique_ptr<Zygote> z, Begin(options, entry));
+  if (Status s = z->WaitReady(); !s.ok()) return s;
+  return z;
+}
+
+Result<std::unique_ptr<Zygote>> Zygote::Begin(const SandboxOptions& options, WorkerEntry entry) {
   if (entry == nullptr) return InvalidArgument("no worker entry");
   if (options.enabled) THAW_RETURN_IF_ERROR(internal::ValidateHiddenPaths(options.hidden_paths));
   int sv[2];
@@ -116,31 +122,63 @@ Result<std::unique_ptr<Zygote>> Zygote::Start(const SandboxOptions& options, Wor
   z->ctl_fd_ = sv[0];
   z->zygote_pid_ = pid;
   z->spawn_timeout_ = options.spawn_timeout;
+  z->sandbox_enabled_ = options.enabled;
+  // Importing a runtime's libraries takes seconds on a loaded machine (7 s seen for scikit-learn
+  // with both CPUs busy): a preloading zygote gets more time.
+  z->startup_allowance_ =
+      options.preload != nullptr ? std::chrono::seconds(120) : std::chrono::seconds(10);
+  return z;
+}
 
-  // Start-up includes the probe spawn and filling the pool.
-  const auto startup_timeout = options.spawn_timeout + std::chrono::seconds(10);
+Status Zygote::WaitReady() {
+  if (ready_ok_.load(std::memory_order_acquire)) return Status::Ok();
+  std::lock_guard lock(ready_mu_);
+  if (ready_) return *ready_;
+  // Start-up includes the preload, the probe spawn and filling the pool.
+  const auto startup_timeout = spawn_timeout_ + startup_allowance_;
   std::string msg;
   int fd = -1;
   ReadyMessage ready;
-  bool got = WaitReadable(z->ctl_fd_, startup_timeout) && RecvMessage(z->ctl_fd_, &msg, &fd);
+  bool got = WaitReadable(ctl_fd_, startup_timeout) && RecvMessage(ctl_fd_, &msg, &fd);
   if (fd >= 0) close(fd);
   if (!got || !DecodeReady(msg, &ready) || !ready.ok) {
     std::string why = !got ? "the zygote exited or did not answer during start-up"
                       : ready.message.empty() ? "the zygote sent an invalid start-up message"
                                               : ready.message;
-    // Destroying z closes the channel and reaps the zygote, which cleans up after itself.
-    z.reset();
-    if (!options.enabled) return Internal("cannot start the zygote: " + why);
-    return FailedPrecondition("cannot set up the worker sandbox: " + why + kSandboxHint);
+    {
+      std::lock_guard state(mu_);
+      dead_ = true;  // Spawn fails fast from now on
+    }
+    if (why.rfind(internal::kPreloadFailed, 0) == 0) {
+      ready_ = Internal("cannot start the zygote: " + why.substr(internal::kPreloadFailed.size()));
+    } else if (sandbox_enabled_) {
+      ready_ = FailedPrecondition("cannot set up the worker sandbox: " + why + kSandboxHint);
+    } else {
+      ready_ = Internal("cannot start the zygote: " + why);
+    }
+    return *ready_;
   }
-  z->cgroup_mode_ = ready.cgroup_mode;
-  z->memory_dir_ = ready.memory_dir;
-  z->usage_file_ = ready.usage_file;
-  for (const auto& d : ready.parent_dirs) z->parent_dirs_.emplace_back(d);
-  return z;
+  cgroup_mode_ = ready.cgroup_mode;
+  memory_dir_ = ready.memory_dir;
+  usage_file_ = ready.usage_file;
+  for (const auto& d : ready.parent_dirs) parent_dirs_.emplace_back(d);
+  ready_ = Status::Ok();
+  ready_ok_.store(true, std::memory_order_release);
+  return *ready_;
+}
+
+void Zygote::CancelStart() {
+  // SIGTERM is the zygote's shutdown request at any point of its start-up (see RunZygote).
+  if (!ready_ok_.load(std::memory_order_acquire) && zygote_pid_ > 0) kill(zygote_pid_, SIGTERM);
 }
 
 Zygote::~Zygote() {
+  {
+    // A zygote still starting up (preloading) would only notice the closed channel when it is
+    // done: stop it now. SIGTERM is safe at any point of its start-up (see RunZygote).
+    std::lock_guard lock(ready_mu_);
+    if (!ready_ && zygote_pid_ > 0) kill(zygote_pid_, SIGTERM);
+  }
   if (ctl_fd_ >= 0) close(ctl_fd_);  // EOF: the zygote kills its workers and cleans up
   if (zygote_pid_ > 0) ReapChild(zygote_pid_, spawn_timeout_ + std::chrono::seconds(5));
   // Backstop for a zygote that was itself killed: the cgroups it left behind, once their
@@ -167,6 +205,7 @@ Zygote::~Zygote() {
 
 Result<SpawnedWorker> Zygote::Spawn(const SpawnSpec& spec) {
   THAW_RETURN_IF_ERROR(Validate(spec));
+  if (Status s = WaitReady(); !s.ok()) return Unavailable(s.message());
   SpawnRequest req;
   req.spec = spec;
   {

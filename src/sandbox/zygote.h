@@ -25,12 +25,14 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -96,6 +98,11 @@ struct SandboxOptions {
   // Children armed ahead of the cold path (each with its cgroups and namespaces), refilled
   // while the zygote is idle. Each costs an idle process and a network namespace.
   int pool_size = 4;
+  // Runs in the zygote process before it sets anything up or forks any child, so that every
+  // worker inherits what it loaded (the scikit-learn zygote imports its Python libraries here).
+  // It must leave the process single-threaded. An error fails the zygote's start-up with its
+  // message.
+  Status (*preload)() = nullptr;
 };
 
 // Runs in the forked worker after the sandbox is set up. Returns the exit status.
@@ -108,6 +115,17 @@ class Zygote {
   // thread). Fails with the exact reason when the sandbox cannot be set up here (and
   // options.enabled is true): the zygote probes by spawning one worker before it reports ready.
   static Result<std::unique_ptr<Zygote>> Start(const SandboxOptions& options, WorkerEntry entry);
+  // Start without the wait: forks the zygote (same calling rules as Start) and returns at once,
+  // while the zygote preloads and sets up in the background. WaitReady gives the outcome;
+  // Spawn waits for it. Fails only when the fork itself fails.
+  static Result<std::unique_ptr<Zygote>> Begin(const SandboxOptions& options, WorkerEntry entry);
+  // Blocks until the zygote's start-up is over and returns its outcome (Start's errors); later
+  // calls return the same outcome at once. Thread-safe.
+  Status WaitReady();
+  // For shutdown: stops a zygote whose start-up is still running (WaitReady then fails), so
+  // that nobody waits for a preload that is no longer needed. No effect once it is ready.
+  // Thread-safe.
+  void CancelStart();
   // Stops the zygote, which kills every worker and removes every cgroup, and waits for it.
   // No other call may be running.
   ~Zygote();
@@ -144,6 +162,11 @@ class Zygote {
 
   int ctl_fd_ = -1;
   pid_t zygote_pid_ = 0;
+  bool sandbox_enabled_ = true;
+  std::chrono::milliseconds startup_allowance_{10000};  // beyond spawn_timeout_, for WaitReady
+  std::mutex ready_mu_;                                 // serialises the start-up handshake
+  std::optional<Status> ready_;         // guarded by ready_mu_: the start-up outcome, once known
+  std::atomic<bool> ready_ok_ = false;  // ready_ is OK (lets Spawn skip ready_mu_)
   std::chrono::milliseconds spawn_timeout_{5000};
   std::string cgroup_mode_ = "none";
   std::filesystem::path memory_dir_;

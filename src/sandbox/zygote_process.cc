@@ -53,7 +53,9 @@ void AddReport(SpawnTimings& t, const ChildReport& report) {
 
 void ZygoteProcess::Run() {
   ReadyMessage ready;
-  Status s = Init();
+  Status s = options_.preload != nullptr ? options_.preload() : Status::Ok();
+  if (!s.ok()) s = Status(s.code(), std::string(kPreloadFailed) + s.message());
+  if (s.ok()) s = Init();
   ready.ok = s.ok();
   ready.message = s.message();
   ready.cgroup_mode = CgroupModeName(cgroups_ ? cgroups_->mode() : CgroupMode::kNone);

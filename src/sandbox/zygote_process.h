@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/logging.h"
@@ -29,6 +30,9 @@ namespace thaw::sandbox::internal {
                             WorkerEntry entry);
 
 using SteadyClock = std::chrono::steady_clock;
+
+// Prefixes a start-up failure of SandboxOptions::preload (not a sandbox problem) in ReadyMessage.
+inline constexpr std::string_view kPreloadFailed = "preload: ";
 
 class ZygoteProcess {
  public:

@@ -3,9 +3,11 @@
 //   stop accepting → finish in-flight requests → stop deploy jobs → close the database → exit 0.
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -23,6 +25,7 @@
 #include "server/options.h"
 #include "store/store.h"
 #include "worker/custom_container.h"
+#include "worker/python_runtime.h"
 #include "worker/worker.h"
 
 namespace thaw::server {
@@ -44,9 +47,13 @@ int WorkerEntry(int fd, const sandbox::SpawnSpec& spec) {
   return worker::RunWorker(fd, w);
 }
 
+// Routes each runtime to its zygote: scikit-learn workers come from the zygote that holds the
+// Python interpreter (which may still be starting: Spawn waits for it), the others from the
+// plain one.
 class ZygoteLauncher final : public fleet::Launcher {
  public:
-  explicit ZygoteLauncher(sandbox::Zygote& zygote) : zygote_(zygote) {}
+  ZygoteLauncher(sandbox::Zygote& zygote, sandbox::Zygote& python)
+      : zygote_(zygote), python_(python) {}
   Result<fleet::LaunchedWorker> Launch(const fleet::LaunchSpec& spec) override {
     sandbox::SpawnSpec s{spec.worker_id, spec.runtime, spec.model_dir,
                          spec.memory_mb, spec.env,     {}};
@@ -58,13 +65,26 @@ class ZygoteLauncher final : public fleet::Launcher {
       s.runtime = std::string(kCustom) +
                   (fs::path(sandbox::kProgramMountPoint) / program.filename()).native();
     }
-    THAW_ASSIGN_OR_RETURN(sandbox::SpawnedWorker w, zygote_.Spawn(s));
-    return fleet::LaunchedWorker{w.fd, w.pid};
+    sandbox::Zygote& z = spec.runtime == "sklearn" ? python_ : zygote_;
+    auto w = z.Spawn(s);
+    if (!w.ok()) {
+      if (&z == &python_) {
+        return Status(w.status().code(),
+                      "the scikit-learn runtime is unavailable: " + w.status().message());
+      }
+      return w.status();
+    }
+    return fleet::LaunchedWorker{w->fd, w->pid};
   }
-  void Kill(pid_t pid) override { zygote_.Kill(pid); }
+  // A zygote kills only the pids it spawned and has not reaped, so asking both is safe.
+  void Kill(pid_t pid) override {
+    zygote_.Kill(pid);
+    python_.Kill(pid);
+  }
 
  private:
   sandbox::Zygote& zygote_;
+  sandbox::Zygote& python_;
 };
 
 class PoolJobRunner final : public control::JobRunner {
@@ -119,9 +139,19 @@ int Serve(const ServeOptions& opts) {
     log->error("--sandbox must be \"on\" or \"unsafe-off\", got \"{}\"", opts.sandbox);
     return 2;
   }
-  // The zygote forks first, while this process has a single thread.
+  // The zygotes fork first, while this process has a single thread. The scikit-learn zygote
+  // imports its Python libraries (~0.5 s idle, seconds on a busy machine) in the background:
+  // the server does not wait for it, a scikit-learn spawn does.
   sandbox::SandboxOptions sandbox_opts;
   sandbox_opts.enabled = g_sandboxed = opts.sandbox == "on";
+  sandbox::SandboxOptions python_opts = sandbox_opts;
+  python_opts.preload = &worker::PreloadPython;
+  const auto python_t0 = std::chrono::steady_clock::now();
+  auto python_zygote = sandbox::Zygote::Begin(python_opts, &WorkerEntry);
+  if (!python_zygote.ok()) {
+    log->error("cannot start the scikit-learn zygote: {}", python_zygote.status().message());
+    return 1;
+  }
   auto zygote = sandbox::Zygote::Start(sandbox_opts, &WorkerEntry);
   if (!zygote.ok()) {
     log->error("cannot start workers: {}", zygote.status().message());
@@ -131,7 +161,7 @@ int Serve(const ServeOptions& opts) {
     log->warn("--sandbox unsafe-off: workers run WITHOUT isolation (development only)");
   }
   log->info("sandbox ready: cgroups {}", (*zygote)->cgroup_mode());
-  ZygoteLauncher launcher(**zygote);
+  ZygoteLauncher launcher(**zygote, **python_zygote);
 
   std::error_code ec;
   fs::path data_dir = fs::absolute(opts.data_dir, ec);
@@ -187,10 +217,13 @@ int Serve(const ServeOptions& opts) {
     return 1;
   }
 
+  std::atomic<bool> stopping = false;
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code& error, int signo) {
     if (error) return;
     log->info("signal {} received: draining", signo);
+    stopping = true;
+    (*python_zygote)->CancelStart();
     app.SetReady(false);
     server.Shutdown([&io, &fleet] {
       fleet.Stop();
@@ -201,6 +234,18 @@ int Serve(const ServeOptions& opts) {
   server.Start();
   fleet.Start();
   app.SetReady(true);
+  asio::post(blocking_pool, [&log, &python_zygote, &stopping, python_t0] {
+    Status st = (*python_zygote)->WaitReady();
+    if (stopping) return;  // a start-up cut short by shutdown is not a failure
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - python_t0)
+                  .count();
+    if (st.ok()) {
+      log->info("scikit-learn runtime ready in {} ms", ms);
+    } else {
+      log->error("the scikit-learn runtime is unavailable: {}", st.message());
+    }
+  });
   log->info("thaw listening on {}:{} data_dir={} region={} account={}", host, server.port(),
             data_dir.string(), opts.region, opts.account_id);
   if (!opts.port_file.empty()) {

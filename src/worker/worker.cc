@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -11,6 +12,7 @@
 #include "worker/custom_container.h"
 #include "worker/http_loop.h"
 #include "worker/python_compat.h"
+#include "worker/python_runtime.h"
 #include "worker/xgboost_runtime.h"
 
 namespace thaw::worker {
@@ -68,7 +70,10 @@ XgboostOptions XgboostOptionsFor(const WorkerSpec& spec) {
   return options;
 }
 
-HttpResponse Route(const HttpRequest& req, XgboostRuntime* runtime, const Status& load_status,
+// A loaded runtime's POST /invocations; empty when the model did not load.
+using Invoker = std::function<HttpResponse(const HttpRequest&)>;
+
+HttpResponse Route(const HttpRequest& req, const Invoker& invoke, const Status& load_status,
                    uint64_t max_content_length) {
   if (req.path == "/ping") {
     if (req.method != "GET" && req.method != "HEAD") {
@@ -79,10 +84,10 @@ HttpResponse Route(const HttpRequest& req, XgboostRuntime* runtime, const Status
   }
   if (req.path == "/invocations") {
     if (req.method != "POST") return {405, std::string(kHtml), std::string(kMethodNotAllowedPage)};
-    if (runtime == nullptr) {
+    if (!invoke) {
       return {500, std::string(kHtml), "Unable to load model: " + load_status.message()};
     }
-    return runtime->Invoke(req.content_type, req.accept, req.body);
+    return invoke(req);
   }
   if (req.path == "/execution-parameters" && req.method == "GET") {
     // One worker serves one request at a time.
@@ -113,10 +118,24 @@ int RunWorker(int fd, const WorkerSpec& spec) {
   std::signal(SIGPIPE, SIG_IGN);
   try {
     std::unique_ptr<XgboostRuntime> runtime;
+    std::unique_ptr<PythonRuntime> python;
     Status load_status;
+    Invoker invoke;
     if (spec.runtime == "xgboost") {
       runtime = std::make_unique<XgboostRuntime>(XgboostOptionsFor(spec));
       load_status = runtime->load_status();
+      // The container's own order of checks answers even when the model did not load.
+      invoke = [&runtime](const HttpRequest& req) {
+        return runtime->Invoke(req.content_type, req.accept, req.body);
+      };
+    } else if (spec.runtime == "sklearn") {
+      python = std::make_unique<PythonRuntime>(spec);
+      load_status = python->load_status();
+      if (load_status.ok()) {
+        invoke = [&python](const HttpRequest& req) {
+          return python->Invoke(req.content_type, req.accept, req.body);
+        };
+      }
     } else {
       load_status =
           FailedPrecondition("runtime '" + spec.runtime + "' is not supported by this worker");
@@ -125,7 +144,7 @@ int RunWorker(int fd, const WorkerSpec& spec) {
     limits.max_body_bytes = MaxContentLength(spec);
     limits.too_large = {413, std::string(kHtml), std::string(kTooLargePage)};
     return ServeHttp(fd, limits, [&](const HttpRequest& req) {
-      return Route(req, runtime.get(), load_status, limits.max_body_bytes);
+      return Route(req, invoke, load_status, limits.max_body_bytes);
     });
   } catch (const std::exception& e) {
     Logger("worker")->error("worker failed: {}", e.what());

@@ -64,11 +64,13 @@ def test_supported_sources_deploy(sm, res, store, layout):
     assert variant["DeployedImages"][0]["SpecifiedImage"] == image
 
 
-def test_sklearn_image_is_recognised_but_its_runtime_not_yet_served(sm, res, store):
-    """The scikit-learn runtime is issue 4: until then the trial start fails, saying why."""
+def test_sklearn_image_without_code_fails_saying_why(sm, res, store):
+    """The scikit-learn container has no default model_fn: a model with no inference code fails
+    its trial start with the reason (tests/e2e/test_sklearn.py serves real ones)."""
     model = res.model(url=store.xgboost(), image=SKLEARN_IMAGE)
     name = res.endpoint(res.config(model=model), wait=False)
-    assert_failed(sm, name, contains=("did not pass the ping health check", "sklearn"))
+    assert_failed(sm, name, contains=("did not pass the ping health check",
+                                      "SAGEMAKER_PROGRAM is not set"))
 
 
 def test_waiters(sm, res):

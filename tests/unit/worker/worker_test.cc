@@ -174,11 +174,23 @@ TEST(WorkerTest, ConnectionCloseAndGarbage) {
 
 TEST(WorkerTest, UnknownRuntimeReportsOnPing) {
   WorkerSpec spec = Spec(kFixtures / "binary/model");
+  spec.runtime = "tensorflow";
+  WorkerProcess worker(spec);
+  Reply r = worker.Exchange(kPing);
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.body, "runtime 'tensorflow' is not supported by this worker");
+  EXPECT_EQ(worker.CloseAndWait(), 0);
+}
+
+// A scikit-learn worker must come from the zygote that preloaded Python; one forked from
+// anywhere else says so on /ping (which fails the deploy with that reason) instead of crashing.
+TEST(WorkerTest, SklearnWithoutThePythonZygoteReportsOnPing) {
+  WorkerSpec spec = Spec(kFixtures / "binary/model");
   spec.runtime = "sklearn";
   WorkerProcess worker(spec);
   Reply r = worker.Exchange(kPing);
   EXPECT_EQ(r.status, 500);
-  EXPECT_EQ(r.body, "runtime 'sklearn' is not supported by this worker");
+  EXPECT_NE(r.body.find("scikit-learn runtime is not loaded in this worker"), std::string::npos);
   EXPECT_EQ(worker.CloseAndWait(), 0);
 }
 
