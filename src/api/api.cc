@@ -38,6 +38,11 @@ Api::Api(control::ControlPlane& control, fleet::Fleet& fleet, boost::asio::threa
     : control_(control), fleet_(fleet), runtime_(fleet, control.identity()), blocking_(blocking) {}
 
 boost::asio::awaitable<Response> Api::Handle(Request& req, RequestContext& ctx) {
+  if (gate_ != nullptr) {
+    if (std::optional<Response> refused = gate_->Check(req, ctx.request_id)) {
+      co_return std::move(*refused);
+    }
+  }
   std::string_view target(req.target().data(), req.target().size());
   if (req.method() == http::verb::get && (target == "/ping" || target.rfind("/ping?", 0) == 0)) {
     Response res{ready_ ? http::status::ok : http::status::service_unavailable, req.version()};

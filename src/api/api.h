@@ -8,6 +8,8 @@
 //   POST /endpoints/{name}/invocations       runtime, rest-json
 //   anything else                            404 UnknownOperationException (JSON)
 //
+// Every request but GET /ping and /metrics passes the AuthGate (SigV4) first.
+//
 // Handle() runs on an I/O thread; control-plane work (SQLite) is moved to the blocking pool and
 // the coroutine resumes on the connection's executor when it is done.
 
@@ -15,6 +17,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "api/auth_gate.h"
 #include "api/http_server.h"
 #include "api/http_types.h"
 #include "api/runtime_api.h"
@@ -34,6 +37,9 @@ class Api {
 
   // /ping answers 200 only after the server has finished starting.
   void SetReady(bool ready) { ready_.store(ready); }
+  // SigV4 for every request the gate does not leave open; null: no authentication (--auth none).
+  // Set before the server starts.
+  void SetAuthGate(const AuthGate* gate) { gate_ = gate; }
 
  private:
   boost::asio::awaitable<Response> HandleSageMaker(Request& request, RequestContext& context,
@@ -44,6 +50,7 @@ class Api {
   RuntimeApi runtime_;
   boost::asio::thread_pool& blocking_;
   std::atomic<bool> ready_{false};
+  const AuthGate* gate_ = nullptr;
 };
 
 }  // namespace thaw::api

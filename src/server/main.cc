@@ -16,6 +16,7 @@
 #include "api/api.h"
 #include "api/http_server.h"
 #include "artifacts/model_cache.h"
+#include "auth/credentials.h"
 #include "cli/cli.h"
 #include "common/logging.h"
 #include "control/control_plane.h"
@@ -200,6 +201,33 @@ int Serve(const ServeOptions& opts) {
   control::ControlPlane control(**store, clock, deployer, serving, jobs, control_opts);
 
   api::Api app(control, fleet, blocking_pool);
+  std::optional<api::AuthGate> gate;
+  if (opts.auth == "sigv4") {
+    auto keys = auth::LoadOrCreateCredentials(data_dir / "credentials");
+    if (!keys.ok()) {
+      log->error("cannot load the credentials: {}", keys.status().message());
+      return 1;
+    }
+    if (keys->created) {
+      // Once, on the first start: the key pair a client needs.
+      std::cout << "thaw: created " << (data_dir / "credentials").string()
+                << " with a new key pair; point AWS clients at thaw with:\n  export "
+                   "AWS_ACCESS_KEY_ID="
+                << keys->keys[0].access_key << " AWS_SECRET_ACCESS_KEY=" << keys->keys[0].secret_key
+                << std::endl;
+    }
+    log->info("auth: SigV4 with {} key(s) from {}", keys->keys.size(),
+              (data_dir / "credentials").string());
+    gate.emplace(api::AuthGateOptions{std::move(keys->keys)},
+                 [] { return std::chrono::system_clock::now(); });
+    app.SetAuthGate(&*gate);
+  } else if (opts.auth == "none") {
+    log->warn("--auth none: requests are NOT authenticated; anyone who reaches {} can use it",
+              opts.listen);
+  } else {
+    log->error("--auth must be \"sigv4\" or \"none\", got \"{}\"", opts.auth);
+    return 1;
+  }
   api::HttpServerOptions http_opts;
   http_opts.host = host;
   http_opts.port = port;

@@ -36,6 +36,10 @@ const std::vector<OptionSpec>& ServeOptionTable() {
        "\"on\" (cgroups, namespaces, unprivileged uid) or \"unsafe-off\" for development on "
        "hosts where the sandbox cannot be set up",
        &O::sandbox},
+      {"auth",
+       "\"sigv4\": every API request must be signed with a key from <data-dir>/credentials "
+       "(created with a random key pair on first start); \"none\" turns authentication off",
+       &O::auth},
   };
   return kTable;
 }

@@ -27,6 +27,7 @@ struct ServeOptions {
   int64_t invocation_timeout = 60;  // seconds a worker may take to answer /invocations
   int64_t startup_timeout = 180;    // seconds a new worker may take to pass /ping
   std::string sandbox = "on";       // "on" | "unsafe-off"
+  std::string auth = "sigv4";       // "sigv4" | "none"
 };
 
 struct OptionSpec {

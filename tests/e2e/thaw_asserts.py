@@ -7,7 +7,7 @@ import http.client
 import pytest
 from botocore.exceptions import ClientError
 
-from thaw_harness import ACCOUNT, REGION, ROLE_ARN, XGBOOST_IMAGE, poll, unique
+from thaw_harness import ACCOUNT, CREDENTIALS, REGION, ROLE_ARN, XGBOOST_IMAGE, poll, unique
 
 TRANSITIONAL = {"Creating", "Updating", "Deleting", "SystemUpdating", "RollingBack"}
 FAST_WAITER = {"Delay": 1, "MaxAttempts": 60}
@@ -102,19 +102,46 @@ def names_of(items, key):
     return [item[key] for item in items]
 
 
-def raw_call(port, op, body, headers=None, conn=None):
+def sigv4_headers(port, method, path, body, headers, service=None, when=None,
+                  credentials=None):
+    """`headers` plus X-Amz-Date and Authorization, signed as botocore signs (at `when`, a
+    datetime, to forge old signatures)."""
+    import datetime
+    from unittest import mock
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    target = {k.lower(): v for k, v in headers.items()}.get("x-amz-target", "")
+    service = service or ("monitoring" if target.startswith("GraniteService") else "sagemaker")
+    keys = credentials or CREDENTIALS
+    request = AWSRequest(method=method, url=f"http://127.0.0.1:{port}{path}", data=body,
+                         headers=dict(headers))
+    signer = SigV4Auth(Credentials(keys["AWS_ACCESS_KEY_ID"], keys["AWS_SECRET_ACCESS_KEY"]),
+                       service, REGION)
+    if when is None:
+        signer.add_auth(request)
+    else:
+        with mock.patch("botocore.auth.datetime") as fake:
+            fake.datetime.utcnow.return_value = when
+            fake.datetime.side_effect = datetime.datetime
+            signer.add_auth(request)
+    return dict(request.headers.items())
+
+
+def raw_call(port, op, body, headers=None, conn=None, sign=True):
     """Send one hand-built awsJson1_1 request; returns (status, headers, parsed body or None).
-    `body` is bytes, a str, or a JSON-serialisable object."""
+    `body` is bytes, a str, or a JSON-serialisable object. Signed with SigV4 like botocore signs
+    (scope service `monitoring` for CloudWatch targets, else `sagemaker`) unless sign=False."""
     if not isinstance(body, (bytes, str)):
         body = json.dumps(body)
+    if isinstance(body, str):
+        body = body.encode()
     request_headers = {"Content-Type": "application/x-amz-json-1.1",
-                       "X-Amz-Target": f"SageMaker.{op}",
-                       "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20230101/"
-                                        "us-east-1/sagemaker/aws4_request, SignedHeaders="
-                                        "content-type;host;x-amz-date;x-amz-target, Signature="
-                                        + "0" * 64,
-                       "X-Amz-Date": "20230101T000000Z"}
+                       "X-Amz-Target": f"SageMaker.{op}"}
     request_headers.update(headers or {})
+    if sign:
+        request_headers = sigv4_headers(port, "POST", "/", body, request_headers)
     own = conn is None
     conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:

@@ -85,6 +85,7 @@ class ThawServer:
     def start(self, timeout=30.0):
         binary = thaw_binary()
         assert binary.exists(), f"thaw binary not found at {binary} (build it or set THAW_BIN)"
+        self.write_credentials()
         run = len(self.logs)
         port_file = self.log_dir / f"port.{run}"
         log_path = self.log_dir / f"stderr.{run}.log"
@@ -105,6 +106,15 @@ class ThawServer:
                 self.kill()  # never leave a half-started server behind
             raise
         return self
+
+    def write_credentials(self):
+        """The key pair every test client signs with, as <data-dir>/credentials (mode 0600)."""
+        path = self.data_dir / "credentials"
+        if not path.exists():
+            path.write_text("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                            % (CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                               CREDENTIALS["AWS_SECRET_ACCESS_KEY"]))
+            path.chmod(0o600)
 
     def _read_port(self, port_file):
         if self.proc.poll() is not None:
