@@ -66,7 +66,8 @@ bool IsHttpParseError(const beast::error_code& ec) {
 }
 
 // One accepted connection. Only its own coroutine and the Shutdown probe touch it, both on
-// `stream`'s executor (a strand), so nothing here needs a lock.
+// `stream`'s executor (serial: a shard's single thread, or a strand), so nothing here needs a
+// lock.
 struct Connection {
   Connection(tcp::socket socket, uint64_t id, std::string remote)
       : stream(std::move(socket)), id(id), remote(std::move(remote)) {}
@@ -81,13 +82,24 @@ struct Connection {
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(asio::io_context& io, HttpServerOptions options, Handler handler)
-      : io_(io),
+  Impl(std::vector<asio::io_context*> shards, bool serial, HttpServerOptions options,
+       Handler handler)
+      : io_(*shards.at(0)),
+        shards_(std::move(shards)),
+        serial_(serial),
         options_(std::move(options)),
         handler_(std::move(handler)),
         log_(thaw::Logger("http")),
-        accept_strand_(asio::make_strand(io)),
+        accept_strand_(asio::make_strand(io_)),
         acceptor_(accept_strand_) {}
+
+  // The executor of the next connection: the next shard's own (one thread each), or a fresh
+  // strand when several threads run the context.
+  asio::any_io_executor NextExecutor() {
+    asio::io_context& shard = *shards_[next_shard_++ % shards_.size()];
+    if (serial_) return shard.get_executor();
+    return asio::make_strand(shard);
+  }
 
   static asio::awaitable<void> AcceptLoop(std::shared_ptr<Impl> self);
   static asio::awaitable<void> Session(std::shared_ptr<Impl> self,
@@ -101,7 +113,10 @@ struct HttpServer::Impl {
   void StopAccepting(std::function<void()> done);
   void MaybeFinish();  // posts the `done` callbacks once nothing is left; locks mu_
 
-  asio::io_context& io_;
+  asio::io_context& io_;  // shards_[0]
+  const std::vector<asio::io_context*> shards_;
+  const bool serial_;      // each shard is run by one thread
+  size_t next_shard_ = 0;  // accept loop only
   const HttpServerOptions options_;
   const Handler handler_;
   const std::shared_ptr<spdlog::logger> log_;
@@ -123,8 +138,8 @@ struct HttpServer::Impl {
 
 asio::awaitable<void> HttpServer::Impl::AcceptLoop(std::shared_ptr<Impl> self) {
   for (;;) {
-    // Each connection gets its own strand: its coroutine, timers and socket all run there.
-    tcp::socket socket(asio::make_strand(self->io_));
+    // The connection's coroutine, timers and socket all run on this one serial executor.
+    tcp::socket socket(self->NextExecutor());
     beast::error_code ec;
     co_await self->acceptor_.async_accept(socket, asio::redirect_error(use_awaitable, ec));
     if (self->shutting_down_ || !self->acceptor_.is_open()) break;
@@ -323,7 +338,7 @@ void HttpServer::Impl::StopAccepting(std::function<void()> done) {
     open.reserve(connections_.size());
     for (const auto& [id, conn] : connections_) open.push_back(conn);
   }
-  // Probe each connection on its own strand: only there is `idle` meaningful. A busy connection
+  // Probe each connection on its own executor: only there is `idle` meaningful. A busy connection
   // sees shutting_down_ when its response is ready and closes after writing it.
   for (auto& conn : open) {
     asio::post(conn->stream.get_executor(), [conn] {
@@ -344,7 +359,13 @@ void HttpServer::Impl::MaybeFinish() {
 }
 
 HttpServer::HttpServer(asio::io_context& io, HttpServerOptions options, Handler handler)
-    : impl_(std::make_shared<Impl>(io, std::move(options), std::move(handler))) {}
+    : impl_(std::make_shared<Impl>(std::vector<asio::io_context*>{&io}, false, std::move(options),
+                                   std::move(handler))) {}
+
+HttpServer::HttpServer(std::vector<asio::io_context*> shards, HttpServerOptions options,
+                       Handler handler)
+    : impl_(std::make_shared<Impl>(std::move(shards), true, std::move(options),
+                                   std::move(handler))) {}
 
 HttpServer::~HttpServer() {
   if (!impl_->shutting_down_) Shutdown({});

@@ -4,9 +4,14 @@
 // application's business lives here: keep-alive and pipelining, 100-continue, body/header
 // limits, timeouts, request ids, the last-resort InternalFailure, and graceful shutdown.
 //
-// Threading: any number of threads may run the io_context. Each connection is served by one
-// coroutine bound to its own strand, so per-connection state needs no locks; the server-wide
-// connection registry (used by Shutdown) is behind a mutex.
+// Threading, two modes:
+//  - sharded (the server): N io_contexts ("shards"), each run by exactly one thread. Each accepted
+//    connection is pinned round-robin to one shard and runs on that shard's executor directly,
+//    so a request's whole life (read, handler, fleet, worker I/O, reply) stays on one thread
+//    with no strand and no cross-thread wake-up;
+//  - shared: any number of threads run one io_context; each connection gets its own strand.
+// Either way per-connection state needs no locks; the server-wide connection registry (used by
+// Shutdown) is behind a mutex.
 //
 // Note: Boost 1.74's asio/awaitable.hpp needs <utility> included first under C++20
 // (TOOLCHAIN-NOTES trap 2); the build adds `-include utility` to every translation unit.
@@ -22,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -38,7 +44,7 @@ inline constexpr char kRequestIdHeader[] = "x-amzn-RequestId";
 // frame for the duration of one Handler call.
 struct RequestContext {
   std::string request_id;                 // a fresh UUID (thaw::NewUuid()) per request
-  boost::asio::any_io_executor executor;  // the connection's executor (a strand)
+  boost::asio::any_io_executor executor;  // the connection's (serial) executor
   std::string remote;                     // peer "ip:port" ("[ip6]:port" for IPv6)
 };
 
@@ -67,9 +73,14 @@ struct HttpServerOptions {
 
 class HttpServer {
  public:
-  // `io` must outlive the server. `handler` is copied and called concurrently from several
-  // connections (on different threads): it must be safe for that.
+  // Shared mode: `io` (run by any number of threads) must outlive the server. `handler` is
+  // copied and called concurrently from several connections (on different threads): it must be
+  // safe for that.
   HttpServer(boost::asio::io_context& io, HttpServerOptions options, Handler handler);
+  // Sharded mode: each of `shards` (non-empty, outliving the server) must be run by exactly one
+  // thread. The acceptor, the shutdown callbacks and name resolution use shards[0].
+  HttpServer(std::vector<boost::asio::io_context*> shards, HttpServerOptions options,
+             Handler handler);
   // Starts a graceful Shutdown (without a callback) if one was not requested. Internal state is
   // kept alive by the running coroutines, so destroying the server early is memory-safe.
   ~HttpServer();

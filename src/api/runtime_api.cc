@@ -123,6 +123,10 @@ boost::asio::awaitable<Response> RuntimeApi::Invoke(Request& req, RequestContext
     case fleet::InvokeFailure::kWorkerDied:
       co_return ModelError(req, ctx, endpoint, 0,
                            "The model container exited while handling the request.");
+    case fleet::InvokeFailure::kNoMemory:
+      // Not a model failure: the node has no room for another worker right now.
+      co_return ErrorResponse(Status(Code::kUnavailable, result.message), Protocol::kRestJson, req,
+                              ctx.request_id);
     case fleet::InvokeFailure::kStartFailed:
     case fleet::InvokeFailure::kDraining:
       co_return ModelError(req, ctx, endpoint, 0, result.message);

@@ -4,7 +4,8 @@
 
 namespace thaw {
 
-// A random version-4 UUID in its canonical lower-case text form (request ids).
+// A random version-4 UUID in its canonical lower-case text form (request ids). Cheap (no system
+// call; a per-thread generator seeded from the OS): not for secrets.
 std::string NewUuid();
 
 // `n` random bytes as lower-case hex.

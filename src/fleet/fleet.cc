@@ -12,13 +12,31 @@ namespace thaw::fleet {
 namespace asio = boost::asio;
 
 Fleet::Fleet(asio::io_context& io, asio::thread_pool& blocking, Launcher& launcher,
-             const Clock& clock)
-    : io_(io), blocking_(blocking), launcher_(launcher), clock_(clock), tick_(io) {}
+             const Clock& clock, int64_t memory_budget_mb)
+    : io_(io),
+      blocking_(blocking),
+      launcher_(launcher),
+      clock_(clock),
+      tick_(io),
+      memory_(std::make_shared<NodeMemory>(memory_budget_mb)) {
+  // Eviction candidates: the live pools. A draining pool has no idle worker left, and a pool
+  // still in its trial start keeps at most its floor.
+  memory_->SetPools([this] {
+    std::vector<std::shared_ptr<Pool>> pools;
+    std::shared_lock lock(mu_);
+    pools.reserve(routes_.size());
+    for (const auto& [name, pool] : routes_) pools.push_back(pool);
+    return pools;
+  });
+}
 
-Fleet::~Fleet() { Stop(); }
+Fleet::~Fleet() {
+  Stop();
+  memory_->SetPools(nullptr);
+}
 
 std::shared_ptr<Pool> Fleet::NewPool(VariantSpec spec) {
-  return std::make_shared<Pool>(io_, blocking_, launcher_, clock_, std::move(spec));
+  return std::make_shared<Pool>(io_, blocking_, launcher_, clock_, std::move(spec), memory_);
 }
 
 Result<int64_t> Fleet::TrialStart(const std::shared_ptr<Pool>& pool) {
@@ -97,7 +115,20 @@ void Fleet::ScheduleTick() {
 }
 
 std::string Fleet::PrometheusText() const {
-  std::string out =
+  std::string out;
+  if (memory_->budget_mb() > 0) {
+    out += fmt::format(
+        "# HELP thaw_memory_budget_mb Node memory budget for workers (MemorySizeInMB sum).\n"
+        "# TYPE thaw_memory_budget_mb gauge\n"
+        "thaw_memory_budget_mb {}\n",
+        memory_->budget_mb());
+  }
+  out += fmt::format(
+      "# HELP thaw_memory_reserved_mb MemorySizeInMB sum of live workers.\n"
+      "# TYPE thaw_memory_reserved_mb gauge\n"
+      "thaw_memory_reserved_mb {}\n",
+      memory_->used_mb());
+  out +=
       "# HELP thaw_workers Worker processes by endpoint, variant and state.\n"
       "# TYPE thaw_workers gauge\n";
   std::shared_lock lock(mu_);

@@ -6,6 +6,9 @@
 // in-flight requests finish, then its workers exit). Remove() drains and forgets an endpoint.
 // A one-second tick drives keep-alive retirement and the provisioned floor of every pool.
 //
+// Every pool shares the fleet's NodeMemory (the node memory budget): a cold start that does not
+// fit evicts idle workers of the other live pools, least recently used first.
+//
 // Thread-safety: all methods are thread-safe. The table is behind a shared_mutex (the invoke
 // path takes it shared for one lookup).
 
@@ -18,14 +21,16 @@
 #include <string>
 
 #include "fleet/launcher.h"
+#include "fleet/node_memory.h"
 #include "fleet/pool.h"
 
 namespace thaw::fleet {
 
 class Fleet {
  public:
+  // `io` runs the upkeep tick and background starts. `memory_budget_mb` <= 0: no budget.
   Fleet(boost::asio::io_context& io, boost::asio::thread_pool& blocking, Launcher& launcher,
-        const Clock& clock);
+        const Clock& clock, int64_t memory_budget_mb = 0);
   ~Fleet();
 
   std::shared_ptr<Pool> NewPool(VariantSpec spec);
@@ -41,8 +46,11 @@ class Fleet {
   void Start();
   void Stop();
 
-  // Prometheus text for the fleet's gauges (thaw_workers{endpoint,variant,state}).
+  // Prometheus text for the fleet's gauges (thaw_workers{endpoint,variant,state}, and the node
+  // memory budget: thaw_memory_budget_mb, thaw_memory_reserved_mb).
   std::string PrometheusText() const;
+
+  const NodeMemory& memory() const { return *memory_; }
 
  private:
   void ScheduleTick();
@@ -52,7 +60,8 @@ class Fleet {
   Launcher& launcher_;
   const Clock& clock_;
   boost::asio::steady_timer tick_;
-  mutable std::shared_mutex mu_;  // guards routes_
+  const std::shared_ptr<NodeMemory> memory_;  // shared with every pool, which may outlive us
+  mutable std::shared_mutex mu_;              // guards routes_
   std::map<std::string, std::shared_ptr<Pool>> routes_;
   bool stopped_ = false;
 };

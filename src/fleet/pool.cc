@@ -1,6 +1,7 @@
 #include "fleet/pool.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -11,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/http/span_body.hpp>
 
 #include "common/blocking.h"
 #include "common/ids.h"
@@ -28,6 +30,39 @@ namespace {
 
 constexpr uint64_t kMaxWorkerResponse = 64ull << 20;
 
+// Which I/O shard an executor belongs to: its execution context (an io_context per shard).
+uintptr_t AffinityOf(const asio::any_io_executor& ex) {
+  return reinterpret_cast<uintptr_t>(&asio::query(ex, asio::execution::context));
+}
+
+// A per-operation deadline on the socket's own executor: when it passes, the socket's pending
+// I/O is cancelled. Shared with its timer handler, so a handler that was already queued when
+// the operation finished finds it disarmed and does nothing.
+struct Deadline {
+  explicit Deadline(Socket& sock) : timer(sock.get_executor()), sock(&sock) {}
+  asio::steady_timer timer;
+  Socket* sock;
+  bool armed = true;
+  bool fired = false;
+};
+
+std::shared_ptr<Deadline> Arm(Socket& sock, std::chrono::steady_clock::duration timeout) {
+  auto d = std::make_shared<Deadline>(sock);
+  d->timer.expires_after(timeout);
+  d->timer.async_wait([d](boost::system::error_code ec) {
+    if (ec || !d->armed) return;
+    d->fired = true;
+    boost::system::error_code ignored;
+    d->sock->cancel(ignored);
+  });
+  return d;
+}
+
+void Disarm(Deadline& d) {
+  d.armed = false;
+  d.timer.cancel();
+}
+
 int64_t MicrosSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
                                                                t0)
@@ -37,149 +72,176 @@ int64_t MicrosSince(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 struct Pool::Conn {
-  Conn(asio::strand<asio::io_context::executor_type> ex, WorkerId id, pid_t pid, int fd)
-      : id(id), pid(pid), sock(ex), deadline(ex) {
+  Conn(WorkerId id, pid_t pid, int fd) : id(id), pid(pid), fd(fd) {}
+  ~Conn() { Close(); }
+
+  // The socket, registered with the reactor of `ex` (moved there if another shard used it
+  // last: epoll_ctl DEL + ADD on the calling thread). The caller must hold the worker (busy or
+  // starting), so nobody else uses the socket meanwhile.
+  Socket& On(const asio::any_io_executor& ex) {
+    if (sock && sock->get_executor() == ex) return *sock;
     boost::system::error_code ec;
-    sock.assign(asio::local::stream_protocol(), fd, ec);
+    int raw = fd;
+    if (sock) raw = sock->release(ec);  // no operation is pending on an unused socket
+    sock.emplace(ex);
+    sock->assign(asio::local::stream_protocol(), raw, ec);
+    return *sock;
   }
-  // Cancels the socket's pending I/O when `timeout` passes (the handler runs on the strand, as
-  // does every use of the socket). `timed_out` tells the waiting coroutine why it woke.
-  void ArmDeadline(std::chrono::steady_clock::duration timeout) {
-    timed_out = false;
-    deadline.expires_after(timeout);
-    deadline.async_wait([this](boost::system::error_code ec) {
-      if (ec) return;
-      timed_out = true;
-      boost::system::error_code ignored;
-      sock.cancel(ignored);
-    });
+  void Close() {
+    boost::system::error_code ignored;
+    if (sock) {
+      sock->close(ignored);
+    } else if (fd >= 0) {
+      ::close(fd);
+    }
+    sock.reset();
+    fd = -1;
   }
 
-  WorkerId id;
-  pid_t pid;
-  Socket sock;
+  const WorkerId id;
+  const pid_t pid;
+  int fd;
+  std::optional<Socket> sock;
   beast::flat_buffer buffer;
-  asio::steady_timer deadline;
-  bool timed_out = false;
   bool served = false;  // has it served a request yet (its first one is the cold one)
   int64_t setup_us = 0;
 };
 
+// A request waiting for a worker (cold start), or a trial start waiting for its worker. The
+// fields are written under Pool::mu_; the waker then posts `timer.cancel()` to the timer's
+// (serial) executor, which runs only after the waiting coroutine has started its wait.
 struct Pool::Waiter {
-  explicit Waiter(asio::strand<asio::io_context::executor_type> ex) : timer(ex) {}
+  explicit Waiter(const asio::any_io_executor& ex) : timer(ex) {}
   asio::steady_timer timer;
   std::optional<WorkerId> worker;
   std::optional<std::string> failure;
+  InvokeFailure failure_kind = InvokeFailure::kStartFailed;
   int64_t setup_us = 0;
 };
 
 Pool::Pool(asio::io_context& io, asio::thread_pool& blocking, Launcher& launcher,
-           const Clock& clock, VariantSpec spec)
+           const Clock& clock, VariantSpec spec, std::shared_ptr<NodeMemory> memory)
     : io_(io),
       blocking_(blocking),
       launcher_(launcher),
       clock_(clock),
       spec_(std::move(spec)),
+      memory_(std::move(memory)),
       strand_(asio::make_strand(io)),
       state_(spec_.pool) {}
 
 Pool::~Pool() {
   // No coroutine of this pool runs any more (each holds a shared_ptr): what is left is idle.
-  for (auto& [id, conn] : conns_) launcher_.Kill(conn->pid);
+  for (auto& [id, conn] : conns_) {
+    launcher_.Kill(conn->pid);
+    if (memory_) memory_->Release(spec_.memory_mb);
+  }
 }
 
-// Not a coroutine itself: GCC 12 mis-destroys aggregates passed by value into coroutine frames
-// (ASan "bad-free" on InvokeRequest's optionals), so the request travels in a shared_ptr.
-asio::awaitable<InvokeResult> Pool::Invoke(InvokeRequest request) {
-  return asio::co_spawn(
-      strand_, DoInvoke(std::make_shared<const InvokeRequest>(std::move(request))), use_awaitable);
-}
-
-asio::awaitable<InvokeResult> Pool::DoInvoke(std::shared_ptr<const InvokeRequest> request) {
+asio::awaitable<InvokeResult> Pool::Invoke(const InvokeRequest& request) {
   auto self = shared_from_this();  // alive across every suspension below
+  const Executor ex = co_await asio::this_coro::executor;
   InvokeResult out;
-  if (draining_) {
-    out.failure = InvokeFailure::kDraining;
-    co_return out;
+  Conn* conn = nullptr;
+  WorkerId worker = 0;
+  RequestId rid = 0;
+  std::shared_ptr<Waiter> waiter;
+  {
+    std::lock_guard lock(mu_);
+    if (draining_) {
+      out.failure = InvokeFailure::kDraining;
+      co_return out;
+    }
+    rid = next_request_++;
+    Admission admission = state_.Admit(rid, clock_.Now(), AffinityOf(ex));
+    if (admission.kind == Admission::kThrottle) {
+      out.failure = InvokeFailure::kThrottled;
+      co_return out;
+    }
+    if (admission.kind == Admission::kRunOn) {
+      worker = admission.worker;
+      conn = conns_.at(worker).get();
+    } else {
+      waiter = std::make_shared<Waiter>(ex);
+      waiters_[rid] = waiter;
+      if (admission.cold_start) StartOneLocked(ex);
+    }
+    PublishLocked();
   }
-  RequestId rid = next_request_++;
-  Admission admission = state_.Admit(rid, clock_.Now());
-  if (admission.kind == Admission::kThrottle) {
-    out.failure = InvokeFailure::kThrottled;
-    co_return out;
-  }
-  WorkerId worker = admission.worker;
-  bool waited = admission.kind == Admission::kWait;
-  if (waited) {
-    auto waiter = std::make_shared<Waiter>(strand_);
-    waiters_[rid] = waiter;
-    if (admission.cold_start) StartOne();
-    Publish();
+  if (waiter) {
     waiter->timer.expires_after(spec_.startup_timeout);
     boost::system::error_code ec;
     co_await waiter->timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    std::lock_guard lock(mu_);
     waiters_.erase(rid);
     if (!waiter->worker) {
       state_.Cancel(rid);
-      Publish();
-      out.failure = InvokeFailure::kStartFailed;
+      PublishLocked();
+      out.failure = waiter->failure ? waiter->failure_kind : InvokeFailure::kStartFailed;
       out.message = waiter->failure.value_or("No worker became ready in time.");
       co_return out;
     }
     worker = *waiter->worker;
+    conn = conns_.at(worker).get();
+    state_.SetAffinity(worker, AffinityOf(ex));
+    if (!conn->served) {
+      out.cold_start = true;
+      out.setup_us = conn->setup_us;
+    }
   }
-  Conn& conn = *conns_.at(worker);
-  if (waited && !conn.served) {
-    out.cold_start = true;
-    out.setup_us = conn.setup_us;
-  }
-  conn.served = true;
-  Publish();
-  InvokeResult fwd = co_await Forward(conn, *request);
+  conn->served = true;
+  InvokeResult fwd = co_await Forward(*conn, request, ex);
   fwd.cold_start = out.cold_start;
   fwd.setup_us = out.setup_us;
-  if (fwd.failure == InvokeFailure::kNone) {
-    Release(worker);
-  } else {
+  if (fwd.failure != InvokeFailure::kNone) {
     Logger("fleet")->warn("endpoint={} variant={} worker={} failed: {}", spec_.endpoint,
-                          spec_.variant, conn.pid, fwd.message);
-    Discard(worker, /*kill=*/true);
+                          spec_.variant, conn->pid, fwd.message);
   }
-  Publish();
+  {
+    std::lock_guard lock(mu_);
+    if (fwd.failure == InvokeFailure::kNone) {
+      ReleaseLocked(worker);
+    } else {
+      DiscardLocked(worker, /*kill=*/true);
+    }
+    PublishLocked();
+  }
   co_return fwd;
 }
 
-asio::awaitable<InvokeResult> Pool::Forward(Conn& conn, const InvokeRequest& request) {
+asio::awaitable<InvokeResult> Pool::Forward(Conn& conn, const InvokeRequest& request,
+                                            const Executor& ex) {
   InvokeResult out;
-  http::request<http::string_body> req{http::verb::post, "/invocations", 11};
+  Socket& sock = conn.On(ex);
+  // The body is sent from the caller's buffer, not copied into the message.
+  http::request<http::span_body<const char>> req{http::verb::post, "/invocations", 11};
   req.set(http::field::host, "localhost");
   if (request.content_type) req.set(http::field::content_type, *request.content_type);
   if (request.accept) req.set(http::field::accept, *request.accept);
   if (request.custom_attributes) {
     req.set("X-Amzn-SageMaker-Custom-Attributes", *request.custom_attributes);
   }
-  req.body() = request.body;
+  req.body() = beast::span<const char>(request.body.data(), request.body.size());
   req.keep_alive(true);
   req.prepare_payload();
 
-  conn.ArmDeadline(spec_.invocation_timeout);
+  auto deadline = Arm(sock, spec_.invocation_timeout);
   auto t0 = std::chrono::steady_clock::now();
   boost::system::error_code ec;
-  co_await http::async_write(conn.sock, req, asio::redirect_error(use_awaitable, ec));
+  co_await http::async_write(sock, req, asio::redirect_error(use_awaitable, ec));
   http::response_parser<http::string_body> parser;
   parser.body_limit(kMaxWorkerResponse);
   if (!ec) {
-    co_await http::async_read(conn.sock, conn.buffer, parser,
-                              asio::redirect_error(use_awaitable, ec));
+    co_await http::async_read(sock, conn.buffer, parser, asio::redirect_error(use_awaitable, ec));
   }
-  conn.deadline.cancel();
+  Disarm(*deadline);
   out.model_latency_us = MicrosSince(t0);
   if (ec) {
-    out.failure = conn.timed_out ? InvokeFailure::kTimeout : InvokeFailure::kWorkerDied;
-    out.message = conn.timed_out ? "invocation timed out" : "worker connection: " + ec.message();
+    out.failure = deadline->fired ? InvokeFailure::kTimeout : InvokeFailure::kWorkerDied;
+    out.message = deadline->fired ? "invocation timed out" : "worker connection: " + ec.message();
     co_return out;
   }
-  auto res = parser.release();
+  auto& res = parser.get();
   out.status = res.result_int();
   if (auto it = res.find(http::field::content_type); it != res.end()) {
     out.content_type = std::string(it->value());
@@ -191,95 +253,118 @@ asio::awaitable<InvokeResult> Pool::Forward(Conn& conn, const InvokeRequest& req
   co_return out;
 }
 
-void Pool::StartOne(std::shared_ptr<Waiter> trial) {
+void Pool::StartOneLocked(const Executor& ex, std::shared_ptr<Waiter> trial) {
   WorkerId id = state_.StartWorker(clock_.Now());
-  asio::co_spawn(strand_, shared_from_this()->StartWorker(id, std::move(trial)), asio::detached);
+  asio::co_spawn(ex, StartWorker(shared_from_this(), id, std::move(trial)), asio::detached);
 }
 
-asio::awaitable<void> Pool::StartWorker(WorkerId id, std::shared_ptr<Waiter> trial) {
-  auto self = shared_from_this();
+// Static: the frame owns `self`, so the pool outlives a start that began after its last user
+// let go of it.
+asio::awaitable<void> Pool::StartWorker(std::shared_ptr<Pool> self, WorkerId id,
+                                        std::shared_ptr<Waiter> trial) {
+  Pool* const p = self.get();
+  const Executor ex = co_await asio::this_coro::executor;
   auto t0 = std::chrono::steady_clock::now();
-  LaunchSpec launch{fmt::format("{}.{}.{}", spec_.endpoint, id, RandomHex(3)), spec_.runtime,
-                    spec_.model_dir, spec_.memory_mb, spec_.env};
-  Result<LaunchedWorker> launched =
-      co_await RunBlocking(blocking_, [this, &launch] { return launcher_.Launch(launch); });
-
   std::string failure;
+  InvokeFailure failure_kind = InvokeFailure::kStartFailed;
   std::unique_ptr<Conn> conn;
-  if (!launched.ok()) {
-    failure = "The worker could not be started: " + launched.status().message();
+  // The node budget first: this may retire other endpoints' idle workers (never with mu_ held).
+  Status reserved = p->memory_ ? p->memory_->Reserve(p, p->spec_.memory_mb) : Status::Ok();
+  if (!reserved.ok()) {
+    failure = reserved.message();
+    failure_kind = InvokeFailure::kNoMemory;
   } else {
-    conn = std::make_unique<Conn>(strand_, id, launched->pid, launched->fd);
-    http::request<http::empty_body> ping{http::verb::get, "/ping", 11};
-    ping.set(http::field::host, "localhost");
-    ping.keep_alive(true);
-    conn->ArmDeadline(spec_.startup_timeout);
-    boost::system::error_code ec;
-    co_await http::async_write(conn->sock, ping, asio::redirect_error(use_awaitable, ec));
-    http::response<http::string_body> res;
-    if (!ec) {
-      co_await http::async_read(conn->sock, conn->buffer, res,
-                                asio::redirect_error(use_awaitable, ec));
+    LaunchSpec launch{fmt::format("{}.{}.{}", p->spec_.endpoint, id, RandomHex(3)),
+                      p->spec_.runtime, p->spec_.model_dir, p->spec_.memory_mb, p->spec_.env};
+    Result<LaunchedWorker> launched =
+        co_await RunBlocking(p->blocking_, [p, &launch] { return p->launcher_.Launch(launch); });
+    if (!launched.ok()) {
+      failure = "The worker could not be started: " + launched.status().message();
+    } else {
+      conn = std::make_unique<Conn>(id, launched->pid, launched->fd);
+      Socket& sock = conn->On(ex);
+      http::request<http::empty_body> ping{http::verb::get, "/ping", 11};
+      ping.set(http::field::host, "localhost");
+      ping.keep_alive(true);
+      auto deadline = Arm(sock, p->spec_.startup_timeout);
+      boost::system::error_code ec;
+      co_await http::async_write(sock, ping, asio::redirect_error(use_awaitable, ec));
+      http::response<http::string_body> res;
+      if (!ec) {
+        co_await http::async_read(sock, conn->buffer, res, asio::redirect_error(use_awaitable, ec));
+      }
+      Disarm(*deadline);
+      if (ec || res.result_int() != 200) {
+        std::string detail =
+            ec ? (deadline->fired ? "no answer in time" : ec.message())
+               : fmt::format("HTTP {}: {}", res.result_int(), res.body().substr(0, 512));
+        failure = fmt::format(
+            "The primary container for production variant {} did not pass the ping health "
+            "check. Please check CloudWatch logs for this endpoint. ({})",
+            p->spec_.variant, detail);
+        p->launcher_.Kill(conn->pid);
+        conn.reset();
+      }
     }
-    conn->deadline.cancel();
-    if (ec || res.result_int() != 200) {
-      std::string detail =
-          ec ? (conn->timed_out ? "no answer in time" : ec.message())
-             : fmt::format("HTTP {}: {}", res.result_int(), res.body().substr(0, 512));
-      failure = fmt::format(
-          "The primary container for production variant {} did not pass the ping health check. "
-          "Please check CloudWatch logs for this endpoint. ({})",
-          spec_.variant, detail);
-      launcher_.Kill(conn->pid);
-    }
+    if (!failure.empty() && p->memory_) p->memory_->Release(p->spec_.memory_mb);
   }
 
   if (!failure.empty()) {
-    Logger("fleet")->warn("endpoint={} variant={} start failed: {}", spec_.endpoint, spec_.variant,
-                          failure);
-    FailWaiters(state_.OnStartFailed(id), failure);
+    Logger("fleet")->warn("endpoint={} variant={} start failed: {}", p->spec_.endpoint,
+                          p->spec_.variant, failure);
+    std::lock_guard lock(p->mu_);
+    p->FailWaitersLocked(p->state_.OnStartFailed(id), failure, failure_kind);
     if (trial) {
       trial->failure = failure;
-      trial->timer.cancel();
+      trial->failure_kind = failure_kind;
+      asio::post(trial->timer.get_executor(), [trial] { trial->timer.cancel(); });
     }
-    Publish();
+    p->PublishLocked();
     co_return;
   }
   conn->setup_us = MicrosSince(t0);
-  Logger("fleet")->debug("endpoint={} variant={} worker pid={} ready in {} us", spec_.endpoint,
-                         spec_.variant, conn->pid, conn->setup_us);
+  Logger("fleet")->debug("endpoint={} variant={} worker pid={} ready in {} us", p->spec_.endpoint,
+                         p->spec_.variant, conn->pid, conn->setup_us);
+  std::lock_guard lock(p->mu_);
   if (trial) {
     conn->served = true;  // the trial start is not a request's cold start
     trial->setup_us = conn->setup_us;
     trial->worker = id;
-    trial->timer.cancel();
+    asio::post(trial->timer.get_executor(), [trial] { trial->timer.cancel(); });
   }
-  conns_[id] = std::move(conn);
-  auto assignment = state_.OnWorkerReady(id, clock_.Now());
-  bool keeps_floor = spec_.pool.instance_mode || spec_.pool.provisioned > 0;
-  if (!assignment && (draining_ || (trial && !keeps_floor))) {
+  p->conns_[id] = std::move(conn);
+  p->state_.SetAffinity(id, AffinityOf(ex));
+  auto assignment = p->state_.OnWorkerReady(id, p->clock_.Now());
+  bool keeps_floor = p->spec_.pool.instance_mode || p->spec_.pool.provisioned > 0;
+  if (!assignment && (p->draining_ || (trial && !keeps_floor))) {
     // A serverless endpoint idles at zero workers: the trial start proved the model loads, and
     // the first request will cold-start.
-    state_.Retire(id);
-    Discard(id, true);
+    p->state_.Retire(id);
+    p->DiscardLocked(id, true);
   }
-  Wake(assignment);
-  Publish();
+  p->WakeLocked(assignment);
+  p->PublishLocked();
 }
 
 asio::awaitable<Result<int64_t>> Pool::WarmOne() {
   auto self = shared_from_this();
   auto trial = std::make_shared<Waiter>(strand_);
   auto wait = [self, trial]() -> asio::awaitable<std::pair<Status, int64_t>> {
-    self->StartOne(trial);
-    self->Publish();
+    {
+      std::lock_guard lock(self->mu_);
+      self->StartOneLocked(self->strand_, trial);
+      self->PublishLocked();
+    }
     trial->timer.expires_after(self->spec_.startup_timeout + std::chrono::seconds(5));
     boost::system::error_code ec;
     co_await trial->timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    std::lock_guard lock(self->mu_);
     if (!trial->worker) {
-      co_return std::make_pair(
-          Status(Code::kInvalidArgument, trial->failure.value_or("the worker did not start")),
-          int64_t{0});
+      // (Not kUnavailable: to a deploy job that means "shutting down, resume after restart".)
+      Code code = trial->failure_kind == InvokeFailure::kNoMemory ? Code::kResourceLimit
+                                                                  : Code::kInvalidArgument;
+      co_return std::make_pair(Status(code, trial->failure.value_or("the worker did not start")),
+                               int64_t{0});
     }
     co_return std::make_pair(Status::Ok(), trial->setup_us);
   };
@@ -288,72 +373,84 @@ asio::awaitable<Result<int64_t>> Pool::WarmOne() {
   co_return setup_us;
 }
 
-void Pool::Wake(const std::optional<Assignment>& a) {
+void Pool::WakeLocked(const std::optional<Assignment>& a) {
   if (!a) return;
   auto it = waiters_.find(a->request);
   if (it == waiters_.end()) {
     // The waiter gave up between being queued and now: hand the worker back.
-    Release(a->worker);
+    ReleaseLocked(a->worker);
     return;
   }
   it->second->worker = a->worker;
-  it->second->timer.cancel();
+  asio::post(it->second->timer.get_executor(), [w = it->second] { w->timer.cancel(); });
 }
 
-void Pool::Release(WorkerId id) {
+void Pool::ReleaseLocked(WorkerId id) {
   auto assignment = state_.OnReleased(id, clock_.Now());
   if (!assignment && draining_) {
     state_.Retire(id);
-    Discard(id, true);
+    DiscardLocked(id, true);
     return;
   }
-  Wake(assignment);
+  WakeLocked(assignment);
 }
 
-void Pool::Discard(WorkerId id, bool kill) {
+void Pool::DiscardLocked(WorkerId id, bool kill) {
   auto it = conns_.find(id);
   if (it != conns_.end()) {
     if (kill) launcher_.Kill(it->second->pid);
-    boost::system::error_code ignored;
-    it->second->sock.close(ignored);
-    conns_.erase(it);
+    conns_.erase(it);  // closes the socket
+    if (memory_) memory_->Release(spec_.memory_mb);
   }
   state_.OnWorkerGone(id);
   if (draining_) return;
-  for (int n = state_.StartsNeeded(); n > 0; --n) StartOne();
+  for (int n = state_.StartsNeeded(); n > 0; --n) StartOneLocked(strand_);
 }
 
-void Pool::FailWaiters(const std::vector<RequestId>& ids, const std::string& why) {
+void Pool::FailWaitersLocked(const std::vector<RequestId>& ids, const std::string& why,
+                             InvokeFailure kind) {
   for (RequestId r : ids) {
     auto it = waiters_.find(r);
     if (it == waiters_.end()) continue;
     it->second->failure = why;
-    it->second->timer.cancel();
+    it->second->failure_kind = kind;
+    asio::post(it->second->timer.get_executor(), [w = it->second] { w->timer.cancel(); });
   }
 }
 
 void Pool::Tick() {
-  asio::post(strand_, [self = shared_from_this()] {
-    if (self->draining_) return;
-    auto up = self->state_.Tick(self->clock_.Now());
-    for (WorkerId id : up.retire) self->Discard(id, true);
-    for (int i = 0; i < up.start; ++i) self->StartOne();
-    self->Publish();
-  });
+  std::lock_guard lock(mu_);
+  if (draining_) return;
+  auto up = state_.Tick(clock_.Now());
+  for (WorkerId id : up.retire) DiscardLocked(id, true);
+  for (int i = 0; i < up.start; ++i) StartOneLocked(strand_);
+  PublishLocked();
 }
 
 void Pool::Drain() {
-  asio::post(strand_, [self = shared_from_this()] {
-    self->draining_ = true;
-    for (WorkerId id : self->state_.RetireAllIdle()) self->Discard(id, true);
-    self->Publish();
-  });
+  std::lock_guard lock(mu_);
+  draining_ = true;
+  for (WorkerId id : state_.RetireAllIdle()) DiscardLocked(id, true);
+  PublishLocked();
 }
 
-void Pool::Publish() {
-  starting_ = state_.Count(WorkerState::kStarting);
-  idle_ = state_.Count(WorkerState::kIdle);
-  busy_ = state_.Count(WorkerState::kBusy);
+std::vector<std::pair<WorkerId, WallTime>> Pool::Evictable() const {
+  std::lock_guard lock(mu_);
+  return state_.Evictable();
+}
+
+bool Pool::Evict(WorkerId worker) {
+  std::lock_guard lock(mu_);
+  if (!state_.Retire(worker)) return false;
+  DiscardLocked(worker, true);
+  PublishLocked();
+  return true;
+}
+
+void Pool::PublishLocked() {
+  starting_.store(state_.Count(WorkerState::kStarting), std::memory_order_relaxed);
+  idle_.store(state_.Count(WorkerState::kIdle), std::memory_order_relaxed);
+  busy_.store(state_.Count(WorkerState::kBusy), std::memory_order_relaxed);
 }
 
 }  // namespace thaw::fleet

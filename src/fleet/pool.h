@@ -1,15 +1,28 @@
 #pragma once
 // One production variant's workers, and the thin effectful layer around PoolState.
 //
-// Everything that touches `state_`, `conns_` or `waiters_` runs on `strand_`: Invoke hops onto
-// it (co_spawn), so requests of different variants never contend, and a variant's requests
-// contend only for the few microseconds of bookkeeping. Worker launches run on the blocking pool
-// (a round trip to the zygote); worker I/O is asynchronous on the strand.
+// Threading (the warm path's cost is thread hand-offs, bench/ANALYSIS.md): a request's whole
+// life runs on the executor of the connection that carries it. Invoke() takes `mu_` (a plain
+// mutex, uncontended in the common case: no system call) for the PoolState bookkeeping only,
+// then writes to and reads from the worker's socket on the caller's own executor. A worker
+// serves one request at a time, so its socket has one user at a time; when a request on another
+// I/O shard takes it, the socket is re-registered with that shard's reactor (two epoll_ctl on the
+// caller's thread, no cross-thread wake-up). PoolState prefers an idle worker of the caller's
+// shard, so under steady load sockets stay put.
+//
+// Contract: Invoke() must be awaited on a serial executor (a strand, or an io_context run by one
+// thread): the waiter/timer hand-off below relies on it.
+//
+// The rare paths may cross threads: a cold start waiter is woken by a post to its executor;
+// background starts (provisioned floor, trial starts) run on the pool's strand; launches run on
+// the blocking pool (a round trip to the zygote). Every start first reserves its memory in the
+// node budget (NodeMemory), which may evict other pools' idle workers.
 //
 // A worker is an HTTP/1.1 peer on a socketpair (the SageMaker container contract). A request
 // that reaches a worker is never retried: a dead worker or a timeout fails only that request.
 
 #include <atomic>
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
@@ -17,12 +30,14 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
 #include "common/clock.h"
 #include "common/status.h"
 #include "fleet/launcher.h"
+#include "fleet/node_memory.h"
 #include "fleet/pool_state.h"
 
 namespace thaw::fleet {
@@ -53,6 +68,7 @@ enum class InvokeFailure {
   kWorkerDied,   // the worker died mid-request
   kStartFailed,  // no worker could be started for this request
   kDraining,     // the pool is shutting down
+  kNoMemory,     // no worker could be started within the node memory budget (503)
 };
 
 // Default-constructible on purpose: it crosses co_spawn, which needs that in Boost 1.74.
@@ -76,53 +92,73 @@ struct PoolCounts {
 
 class Pool : public std::enable_shared_from_this<Pool> {
  public:
+  // `memory` may be null: no node budget (tests).
   Pool(boost::asio::io_context& io, boost::asio::thread_pool& blocking, Launcher& launcher,
-       const Clock& clock, VariantSpec spec);
+       const Clock& clock, VariantSpec spec, std::shared_ptr<NodeMemory> memory = nullptr);
   ~Pool();
 
   const VariantSpec& spec() const { return spec_; }
 
-  boost::asio::awaitable<InvokeResult> Invoke(InvokeRequest request);
+  // Runs on the caller's (serial) executor; `request` must stay alive until it completes.
+  boost::asio::awaitable<InvokeResult> Invoke(const InvokeRequest& request);
   // Starts one worker and waits for its first passing /ping (a deploy's trial start). On
   // success the worker stays in the pool, idle. Returns the setup time in microseconds, or the
-  // reason the worker did not become healthy.
+  // reason the worker did not become healthy (kResourceLimit: no room in the node budget).
   boost::asio::awaitable<Result<int64_t>> WarmOne();
-  // Keep-alive retirement and the provisioned floor. Posted to the strand; cheap.
+  // Keep-alive retirement and the provisioned floor. Thread-safe; cheap.
   void Tick();
-  // No more warm workers: retire idle ones now and busy ones as they finish.
+  // No more warm workers: retire idle ones now and busy ones as they finish. Thread-safe.
   void Drain();
 
-  PoolCounts counts() const { return {starting_.load(), idle_.load(), busy_.load()}; }
+  // Node memory budget (NodeMemory, which calls these with none of this pool's locks held):
+  // the idle workers above the floor, least recently used first, and the retirement of one of
+  // them (false if it is no longer idle). Thread-safe.
+  std::vector<std::pair<WorkerId, WallTime>> Evictable() const;
+  bool Evict(WorkerId worker);
+
+  PoolCounts counts() const {
+    return {starting_.load(std::memory_order_relaxed), idle_.load(std::memory_order_relaxed),
+            busy_.load(std::memory_order_relaxed)};
+  }
 
  private:
   struct Conn;
   struct Waiter;
 
-  boost::asio::awaitable<InvokeResult> DoInvoke(std::shared_ptr<const InvokeRequest> request);
-  boost::asio::awaitable<void> StartWorker(WorkerId id, std::shared_ptr<Waiter> trial);
-  boost::asio::awaitable<InvokeResult> Forward(Conn& conn, const InvokeRequest& request);
-  void StartOne(std::shared_ptr<Waiter> trial = nullptr);
-  void Wake(const std::optional<Assignment>& a);
-  void Release(WorkerId id);
-  void Discard(WorkerId id, bool kill);
-  void FailWaiters(const std::vector<RequestId>& ids, const std::string& why);
-  void Publish();
+  using Executor = boost::asio::any_io_executor;
+
+  static boost::asio::awaitable<void> StartWorker(std::shared_ptr<Pool> self, WorkerId id,
+                                                  std::shared_ptr<Waiter> trial);
+  boost::asio::awaitable<InvokeResult> Forward(Conn& conn, const InvokeRequest& request,
+                                               const Executor& ex);
+  // The *Locked helpers need mu_ held; they may post and kill, but never wait.
+  void StartOneLocked(const Executor& ex, std::shared_ptr<Waiter> trial = nullptr);
+  void WakeLocked(const std::optional<Assignment>& a);
+  void ReleaseLocked(WorkerId id);
+  void DiscardLocked(WorkerId id, bool kill);
+  void FailWaitersLocked(const std::vector<RequestId>& ids, const std::string& why,
+                         InvokeFailure kind);
+  void PublishLocked();
 
   boost::asio::io_context& io_;
   boost::asio::thread_pool& blocking_;
   Launcher& launcher_;
   const Clock& clock_;
   const VariantSpec spec_;
-  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  const std::shared_ptr<NodeMemory> memory_;
+  // Background work (floor and trial starts) runs here; requests never hop onto it.
+  const boost::asio::strand<boost::asio::io_context::executor_type> strand_;
 
-  // Strand-only state.
+  mutable std::mutex mu_;
+  // Guarded by mu_. A busy worker's Conn is used (outside mu_) only by the request that holds
+  // it; an idle one only under mu_.
   PoolState state_;
   std::map<WorkerId, std::unique_ptr<Conn>> conns_;
   std::map<RequestId, std::shared_ptr<Waiter>> waiters_;
   RequestId next_request_ = 1;
   bool draining_ = false;
 
-  // Mirrors of the worker counts for /metrics, written on the strand, read anywhere.
+  // Mirrors of the worker counts for /metrics, written under mu_, read anywhere.
   std::atomic<int> starting_{0}, idle_{0}, busy_{0};
 };
 

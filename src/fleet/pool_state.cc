@@ -4,9 +4,15 @@
 
 namespace thaw::fleet {
 
-int PoolState::Count(WorkerState s) const {
-  return static_cast<int>(std::count_if(workers_.begin(), workers_.end(),
-                                        [s](const auto& w) { return w.second.state == s; }));
+void PoolState::SetState(Worker& w, WorkerState s) {
+  --counts_[static_cast<int>(w.state)];
+  ++counts_[static_cast<int>(s)];
+  w.state = s;
+}
+
+void PoolState::Erase(std::map<WorkerId, Worker>::iterator it) {
+  --counts_[static_cast<int>(it->second.state)];
+  workers_.erase(it);
 }
 
 int PoolState::StartsNeeded() const {
@@ -15,22 +21,31 @@ int PoolState::StartsNeeded() const {
   return std::max(0, std::min(uncovered, room));
 }
 
-Admission PoolState::Admit(RequestId request, WallTime now) {
+Admission PoolState::Admit(RequestId request, WallTime now, uintptr_t affinity) {
   int limit = config_.instance_mode ? config_.instance_count + static_cast<int>(config_.max_queue)
                                     : config_.max_concurrency;
   if (in_flight_ >= limit) return {Admission::kThrottle};
   ++in_flight_;
-  // Most recently used idle worker first: its caches are warmest, and the others age out.
+  // Most recently used idle worker first: its caches are warmest, and the others age out. One
+  // of the caller's shard wins over a more recent one elsewhere: using it costs no re-registration
+  // of its socket with another reactor.
   auto best = workers_.end();
-  for (auto it = workers_.begin(); it != workers_.end(); ++it) {
-    if (it->second.state == WorkerState::kIdle &&
-        (best == workers_.end() || it->second.last_used > best->second.last_used)) {
-      best = it;
+  auto best_local = workers_.end();
+  if (Count(WorkerState::kIdle) > 0) {
+    for (auto it = workers_.begin(); it != workers_.end(); ++it) {
+      if (it->second.state != WorkerState::kIdle) continue;
+      if (best == workers_.end() || it->second.last_used > best->second.last_used) best = it;
+      if (it->second.affinity == affinity &&
+          (best_local == workers_.end() || it->second.last_used > best_local->second.last_used)) {
+        best_local = it;
+      }
     }
   }
+  if (best_local != workers_.end()) best = best_local;
   if (best != workers_.end()) {
-    best->second.state = WorkerState::kBusy;
+    SetState(best->second, WorkerState::kBusy);
     best->second.last_used = now;
+    best->second.affinity = affinity;
     return {Admission::kRunOn, best->first};
   }
   waiters_.push_back(request);
@@ -40,6 +55,7 @@ Admission PoolState::Admit(RequestId request, WallTime now) {
 WorkerId PoolState::StartWorker(WallTime now) {
   WorkerId id = next_worker_++;
   workers_[id] = {WorkerState::kStarting, now};
+  ++counts_[static_cast<int>(WorkerState::kStarting)];
   return id;
 }
 
@@ -48,10 +64,10 @@ std::optional<Assignment> PoolState::ServeWaiterOrIdle(WorkerId worker, WallTime
   if (it == workers_.end()) return std::nullopt;
   it->second.last_used = now;
   if (waiters_.empty()) {
-    it->second.state = WorkerState::kIdle;
+    SetState(it->second, WorkerState::kIdle);
     return std::nullopt;
   }
-  it->second.state = WorkerState::kBusy;
+  SetState(it->second, WorkerState::kBusy);
   RequestId r = waiters_.front();
   waiters_.pop_front();
   return Assignment{r, worker};
@@ -62,7 +78,7 @@ std::optional<Assignment> PoolState::OnWorkerReady(WorkerId worker, WallTime now
 }
 
 std::vector<RequestId> PoolState::OnStartFailed(WorkerId worker) {
-  workers_.erase(worker);
+  if (auto it = workers_.find(worker); it != workers_.end()) Erase(it);
   std::vector<RequestId> failed;
   if (workers_.empty()) {
     // Nobody is left to serve the waiters: they fail now rather than wait forever.
@@ -82,7 +98,7 @@ void PoolState::OnWorkerGone(WorkerId worker) {
   auto it = workers_.find(worker);
   if (it == workers_.end()) return;
   if (it->second.state == WorkerState::kBusy) --in_flight_;
-  workers_.erase(it);
+  Erase(it);
 }
 
 void PoolState::Cancel(RequestId request) {
@@ -106,7 +122,7 @@ PoolState::Upkeep PoolState::Tick(WallTime now) {
     if (remaining <= keep_floor) break;
     if (last_used + config_.keep_alive <= now) {
       up.retire.push_back(id);
-      workers_.erase(id);
+      Erase(workers_.find(id));
       --remaining;
     } else if (!up.next_check || last_used + config_.keep_alive < *up.next_check) {
       up.next_check = last_used + config_.keep_alive;
@@ -121,6 +137,7 @@ std::vector<WorkerId> PoolState::RetireAllIdle() {
   for (auto it = workers_.begin(); it != workers_.end();) {
     if (it->second.state == WorkerState::kIdle) {
       out.push_back(it->first);
+      --counts_[static_cast<int>(WorkerState::kIdle)];
       it = workers_.erase(it);
     } else {
       ++it;
@@ -142,8 +159,25 @@ std::optional<std::pair<WorkerId, WallTime>> PoolState::OldestIdle() const {
 bool PoolState::Retire(WorkerId worker) {
   auto it = workers_.find(worker);
   if (it == workers_.end() || it->second.state != WorkerState::kIdle) return false;
-  workers_.erase(it);
+  Erase(it);
   return true;
+}
+
+std::vector<std::pair<WorkerId, WallTime>> PoolState::Evictable() const {
+  std::vector<std::pair<WorkerId, WallTime>> idle;
+  for (const auto& [id, w] : workers_) {
+    if (w.state == WorkerState::kIdle) idle.emplace_back(id, w.last_used);
+  }
+  std::sort(idle.begin(), idle.end(),
+            [](const auto& a, const auto& b) { return a.second < b.second; });
+  // The floor keeps the most recently used ones, as Tick does.
+  size_t spare = static_cast<size_t>(std::max(0, workers() - Floor()));
+  if (idle.size() > spare) idle.resize(spare);
+  return idle;
+}
+
+void PoolState::SetAffinity(WorkerId worker, uintptr_t affinity) {
+  if (auto it = workers_.find(worker); it != workers_.end()) it->second.affinity = affinity;
 }
 
 }  // namespace thaw::fleet

@@ -5,6 +5,8 @@
 // a fake clock.
 //
 // Rules (issue 3, sagemaker-api.md §3):
+//  - (locality) among idle workers, one last used from the caller's I/O shard (`affinity`) is
+//    preferred, so its socket stays registered with that shard's reactor; MRU otherwise;
 //  - a request is admitted while admitted-but-unfinished requests < MaxConcurrency; beyond that
 //    it is throttled at once (serverless) — never queued;
 //  - an admitted request takes the most recently used idle worker; if none is idle and fewer
@@ -61,7 +63,9 @@ class PoolState {
   // A request arrives. On kWait the request is queued; it comes back from OnWorkerReady /
   // OnReleased as an Assignment. On kWait with cold_start, the caller must start a worker: it
   // calls StartWorker() to get its id first.
-  Admission Admit(RequestId request, WallTime now);
+  // `affinity` names the caller's I/O shard (any stable key; 0 = none): among idle workers the
+  // most recently used one of that shard is preferred. The chosen worker takes that affinity.
+  Admission Admit(RequestId request, WallTime now, uintptr_t affinity = 0);
   // Registers a worker being started; returns its id.
   WorkerId StartWorker(WallTime now);
   // A started worker passed its first /ping: it serves the oldest waiter, or goes idle.
@@ -95,17 +99,26 @@ class PoolState {
   std::optional<std::pair<WorkerId, WallTime>> OldestIdle() const;
   // Removes one idle worker by id (eviction). False if it is not idle.
   bool Retire(WorkerId worker);
+  // The idle workers this pool can give up to another pool's cold start (node memory budget),
+  // least recently used first: every idle worker above the floor (provisioned / instance count).
+  std::vector<std::pair<WorkerId, WallTime>> Evictable() const;
+  // Records which I/O shard a worker's socket now lives on (a waiter took it).
+  void SetAffinity(WorkerId worker, uintptr_t affinity);
 
   int in_flight() const { return in_flight_; }
   size_t waiting() const { return waiters_.size(); }
-  int Count(WorkerState s) const;
+  int Count(WorkerState s) const { return counts_[static_cast<int>(s)]; }
   int workers() const { return static_cast<int>(workers_.size()); }
 
  private:
   struct Worker {
     WorkerState state;
     WallTime last_used;
+    uintptr_t affinity = 0;
   };
+  // Every state change goes through here, so the per-state counts stay exact.
+  void SetState(Worker& w, WorkerState s);
+  void Erase(std::map<WorkerId, Worker>::iterator it);
   int Floor() const { return config_.instance_mode ? config_.instance_count : config_.provisioned; }
   int Cap() const {
     return config_.instance_mode ? config_.instance_count : config_.max_concurrency;
@@ -117,6 +130,7 @@ class PoolState {
   int in_flight_ = 0;  // admitted requests not yet finished (running or waiting)
   std::map<WorkerId, Worker> workers_;
   std::deque<RequestId> waiters_;
+  int counts_[3] = {0, 0, 0};  // workers by WorkerState
 };
 
 }  // namespace thaw::fleet

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -187,8 +188,18 @@ int Serve(const ServeOptions& opts) {
   asio::thread_pool deploy_pool(static_cast<size_t>(opts.deploy_threads));
   asio::thread_pool blocking_pool(static_cast<size_t>(opts.blocking_threads));
   PoolJobRunner jobs(deploy_pool);
-  asio::io_context io(static_cast<int>(opts.io_threads));
-  fleet::Fleet fleet(io, blocking_pool, launcher, clock);
+  // One single-threaded io_context per I/O shard: a request never changes threads. Shard 0 also
+  // runs the accept loop, signals, the fleet tick and background worker starts.
+  std::vector<std::unique_ptr<asio::io_context>> shards;
+  std::vector<asio::io_context*> shard_ptrs;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> shard_work;
+  for (int64_t i = 0; i < opts.io_threads; ++i) {
+    shards.push_back(std::make_unique<asio::io_context>(1));
+    shard_ptrs.push_back(shards.back().get());
+    shard_work.push_back(asio::make_work_guard(*shards.back()));
+  }
+  asio::io_context& io = *shards[0];
+  fleet::Fleet fleet(io, blocking_pool, launcher, clock, opts.memory_budget_mb);
   control::ServingOptions serving_opts;
   serving_opts.keep_alive = std::chrono::seconds(opts.keep_alive);
   serving_opts.invocation_timeout = std::chrono::seconds(opts.invocation_timeout);
@@ -233,9 +244,9 @@ int Serve(const ServeOptions& opts) {
   http_opts.port = port;
   http_opts.body_limit = static_cast<uint64_t>(opts.max_request_bytes);
   http_opts.on_body_too_large = &api::BodyTooLarge;
-  api::HttpServer server(io, http_opts, [&app](api::Request& req, api::RequestContext& ctx) {
-    return app.Handle(req, ctx);
-  });
+  api::HttpServer server(
+      shard_ptrs, http_opts,
+      [&app](api::Request& req, api::RequestContext& ctx) { return app.Handle(req, ctx); });
   if (Status st = server.Listen(); !st.ok()) {
     log->error("cannot listen on {}: {}", opts.listen, st.ToString());
     return 1;
@@ -253,9 +264,9 @@ int Serve(const ServeOptions& opts) {
     stopping = true;
     (*python_zygote)->CancelStart();
     app.SetReady(false);
-    server.Shutdown([&io, &fleet] {
+    server.Shutdown([&shards, &fleet] {
       fleet.Stop();
-      io.stop();
+      for (auto& shard : shards) shard->stop();
     });
   });
 
@@ -274,16 +285,22 @@ int Serve(const ServeOptions& opts) {
       log->error("the scikit-learn runtime is unavailable: {}", st.message());
     }
   });
-  log->info("thaw listening on {}:{} data_dir={} region={} account={}", host, server.port(),
-            data_dir.string(), opts.region, opts.account_id);
+  log->info(
+      "thaw listening on {}:{} data_dir={} region={} account={} io_threads={} "
+      "memory_budget_mb={}",
+      host, server.port(), data_dir.string(), opts.region, opts.account_id, opts.io_threads,
+      opts.memory_budget_mb);
   if (!opts.port_file.empty()) {
     std::ofstream(opts.port_file) << server.port() << "\n";
   }
 
   std::vector<std::thread> threads;
-  for (int64_t i = 1; i < opts.io_threads; ++i) threads.emplace_back([&io] { io.run(); });
+  for (size_t i = 1; i < shards.size(); ++i) {
+    threads.emplace_back([shard = shards[i].get()] { shard->run(); });
+  }
   io.run();
   for (auto& t : threads) t.join();
+  shard_work.clear();
 
   blocking_pool.join();
   deploy_pool.stop();  // queued jobs resume after restart (ControlPlane::Recover)

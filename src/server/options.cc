@@ -1,6 +1,23 @@
 #include "server/options.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <thread>
+
 namespace thaw::server {
+
+int64_t DefaultIoThreads() {
+  return std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, 64);
+}
+
+int64_t DefaultMemoryBudgetMb() {
+  long pages = ::sysconf(_SC_PHYS_PAGES);
+  long page_size = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page_size <= 0) return 1024;
+  int64_t mb = static_cast<int64_t>(pages) * page_size / (int64_t{1} << 20);
+  return std::max<int64_t>(1, mb * 3 / 4);
+}
 
 const std::vector<OptionSpec>& ServeOptionTable() {
   using O = ServeOptions;
@@ -12,7 +29,9 @@ const std::vector<OptionSpec>& ServeOptionTable() {
       {"account-id", "12-digit AWS account id the server answers as", &O::account_id},
       {"log-level", "trace, debug, info, warn, error or off", &O::log_level},
       {"port-file", "write the bound port to this file once ready", &O::port_file},
-      {"io-threads", "threads serving HTTP", &O::io_threads, 1, 64},
+      {"io-threads",
+       "I/O shards: threads serving HTTP, each with its own event loop (default: one per core)",
+       &O::io_threads, 1, 64},
       {"blocking-threads", "threads for control-plane work (SQLite writes)", &O::blocking_threads,
        1, 64},
       {"deploy-threads", "threads running deploy jobs (fetch, verify, extract)", &O::deploy_threads,
@@ -40,6 +59,11 @@ const std::vector<OptionSpec>& ServeOptionTable() {
        "\"sigv4\": every API request must be signed with a key from <data-dir>/credentials "
        "(created with a random key pair on first start); \"none\" turns authentication off",
        &O::auth},
+      {"memory-budget-mb",
+       "node memory budget: the MemorySizeInMB sum of all live workers never exceeds it; a cold "
+       "start that does not fit evicts other endpoints' idle workers (LRU first), else 503 "
+       "ServiceUnavailable (default: 75% of physical RAM)",
+       &O::memory_budget_mb, 128, int64_t{1} << 40},
   };
   return kTable;
 }

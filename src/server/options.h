@@ -9,6 +9,11 @@
 
 namespace thaw::server {
 
+// Defaults computed from the machine: one I/O shard per core, and 75 % of physical RAM for the
+// workers' MemorySizeInMB sum.
+int64_t DefaultIoThreads();
+int64_t DefaultMemoryBudgetMb();
+
 struct ServeOptions {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "./thaw-data";
@@ -16,7 +21,7 @@ struct ServeOptions {
   std::string account_id = "123456789012";
   std::string log_level = "info";
   std::string port_file;
-  int64_t io_threads = 2;
+  int64_t io_threads = DefaultIoThreads();
   int64_t blocking_threads = 2;
   int64_t deploy_threads = 2;
   int64_t max_endpoints = 50;
@@ -28,6 +33,7 @@ struct ServeOptions {
   int64_t startup_timeout = 180;    // seconds a new worker may take to pass /ping
   std::string sandbox = "on";       // "on" | "unsafe-off"
   std::string auth = "sigv4";       // "sigv4" | "none"
+  int64_t memory_budget_mb = DefaultMemoryBudgetMb();
 };
 
 struct OptionSpec {

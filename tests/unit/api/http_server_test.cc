@@ -406,5 +406,70 @@ TEST_F(HttpServerTest, ListenFailsWhenPortIsTaken) {
   EXPECT_EQ(status.code(), Code::kInternal);
 }
 
+// Sharded mode (the server's): each shard is an io_context run by one thread; connections are
+// spread over the shards, and every request of a connection is handled on its shard's thread.
+TEST(HttpServerShardsTest, ConnectionsArePinnedToOneShardThreadEach) {
+  Watchdog watchdog;
+  asio::io_context shard_a(1), shard_b(1), client_io;
+  auto work_a = asio::make_work_guard(shard_a);
+  auto work_b = asio::make_work_guard(shard_b);
+  std::mutex mu;
+  std::vector<std::thread::id> seen;  // guarded by mu: the handler's thread, per request
+  HttpServerOptions options;
+  options.port = 0;
+  HttpServer server(
+      {&shard_a, &shard_b}, options,
+      [&](Request&, RequestContext& ctx) -> asio::awaitable<Response> {
+        // The handler runs on its connection's shard, whose executor it is given.
+        asio::io_context* mine =
+            &asio::query(ctx.executor, asio::execution::context) == &shard_a ? &shard_a : &shard_b;
+        EXPECT_TRUE(mine->get_executor().running_in_this_thread());
+        {
+          std::lock_guard lock(mu);
+          seen.push_back(std::this_thread::get_id());
+        }
+        Response res{http::status::ok, 11};
+        res.body() = mine == &shard_a ? "a" : "b";
+        co_return res;
+      });
+  ASSERT_TRUE(server.Listen().ok());
+  server.Start();
+  std::thread ta([&] { shard_a.run(); });
+  std::thread tb([&] { shard_b.run(); });
+
+  std::vector<std::string> shard_of;
+  for (int c = 0; c < 4; ++c) {
+    tcp::socket socket(client_io);
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()));
+    std::string first;
+    for (int r = 0; r < 3; ++r) {
+      std::string req = "GET /x HTTP/1.1\r\nHost: t\r\n\r\n";
+      asio::write(socket, asio::buffer(req));
+      beast::flat_buffer buffer;
+      ClientResponse res;
+      http::read(socket, buffer, res);
+      ASSERT_EQ(res.result(), http::status::ok);
+      if (r == 0) first = res.body();
+      EXPECT_EQ(res.body(), first);  // the same shard for the connection's whole life
+    }
+    shard_of.push_back(first);
+  }
+  EXPECT_EQ(shard_of, (std::vector<std::string>{"a", "b", "a", "b"}));  // round-robin
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(seen.size(), 12u);
+  }
+
+  std::promise<void> done;
+  server.Shutdown([&done] { done.set_value(); });
+  done.get_future().wait();
+  work_a.reset();
+  work_b.reset();
+  shard_a.stop();
+  shard_b.stop();
+  ta.join();
+  tb.join();
+}
+
 }  // namespace
 }  // namespace thaw::api

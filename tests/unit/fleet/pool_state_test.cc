@@ -197,5 +197,70 @@ TEST_F(PoolStateTest, EvictionHelpers) {
   EXPECT_EQ(p.RetireAllIdle(), std::vector<WorkerId>{b});
 }
 
+TEST_F(PoolStateTest, AnIdleWorkerOfTheCallersShardWinsOverAMoreRecentOne) {
+  PoolState p(Serverless(3));
+  WorkerId a = 0, b = 0;
+  Admit(p, 1, &a);
+  Admit(p, 2, &b);
+  p.OnWorkerReady(a, clock.Now());
+  p.OnWorkerReady(b, clock.Now());
+  p.SetAffinity(a, 7);
+  p.SetAffinity(b, 9);
+  p.OnReleased(a, clock.Now());
+  clock.Advance(seconds(1));
+  p.OnReleased(b, clock.Now());  // b is the most recently used
+  Admission on7 = p.Admit(3, clock.Now(), 7);
+  EXPECT_EQ(on7.kind, Admission::kRunOn);
+  EXPECT_EQ(on7.worker, a);  // shard 7's own worker
+  // No idle worker of shard 5: the most recently used one, which then belongs to shard 5.
+  Admission on5 = p.Admit(4, clock.Now(), 5);
+  EXPECT_EQ(on5.worker, b);
+  p.OnReleased(b, clock.Now());
+  p.OnReleased(a, clock.Now());
+  EXPECT_EQ(p.Admit(5, clock.Now(), 5).worker, b);
+}
+
+TEST_F(PoolStateTest, CountsFollowEveryTransition) {
+  PoolState p(Serverless(3, 1));
+  WorkerId a = 0, b = 0;
+  Admit(p, 1, &a);
+  Admit(p, 2, &b);
+  EXPECT_EQ(p.Count(WorkerState::kStarting), 2);
+  p.OnWorkerReady(a, clock.Now());
+  EXPECT_EQ(p.Count(WorkerState::kBusy), 1);
+  EXPECT_TRUE(p.OnStartFailed(b).empty());
+  EXPECT_EQ(p.Count(WorkerState::kStarting), 0);
+  EXPECT_EQ(p.Count(WorkerState::kBusy), 1);  // a now serves request 2 as well, in turn
+  auto next = p.OnReleased(a, clock.Now());
+  ASSERT_TRUE(next);
+  EXPECT_FALSE(p.OnReleased(a, clock.Now()));
+  EXPECT_EQ(p.Count(WorkerState::kIdle), 1);
+  EXPECT_EQ(p.Count(WorkerState::kBusy), 0);
+  EXPECT_EQ(p.RetireAllIdle().size(), 1u);
+  EXPECT_EQ(p.Count(WorkerState::kIdle), 0);
+}
+
+TEST_F(PoolStateTest, EvictableIsIdleAboveTheFloorLeastRecentlyUsedFirst) {
+  PoolState p(Serverless(4, 1));
+  WorkerId w[3] = {0, 0, 0};
+  for (int i = 0; i < 3; ++i) Admit(p, i + 1, &w[i]);
+  for (WorkerId id : w) p.OnWorkerReady(id, clock.Now());
+  // Released in the order w[1], w[2], w[0]: w[0] is the most recently used.
+  for (int i : {1, 2, 0}) {
+    p.OnReleased(w[i], clock.Now());
+    clock.Advance(seconds(1));
+  }
+  auto evictable = p.Evictable();
+  ASSERT_EQ(evictable.size(), 2u);  // the floor of 1 keeps w[0]
+  EXPECT_EQ(evictable[0].first, w[1]);
+  EXPECT_EQ(evictable[1].first, w[2]);
+  // A busy worker is never evictable.
+  EXPECT_EQ(Admit(p, 9).worker, w[0]);
+  EXPECT_EQ(p.Evictable().size(), 2u);
+  EXPECT_TRUE(p.Retire(w[1]));
+  EXPECT_TRUE(p.Retire(w[2]));
+  EXPECT_TRUE(p.Evictable().empty());
+}
+
 }  // namespace
 }  // namespace thaw::fleet

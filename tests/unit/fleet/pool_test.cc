@@ -5,6 +5,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <future>
 
@@ -19,7 +20,8 @@ namespace asio = boost::asio;
 using testing::FakeClock;
 using testing::FakeLauncher;
 
-// Real Pool, real sockets and HTTP, fake processes: the io_context runs on two threads.
+// Real Pool, real sockets and HTTP, fake processes: the io_context runs on two threads, and each
+// request runs on its own strand (Invoke needs a serial executor, as a connection has).
 class PoolTest : public ::testing::Test {
  protected:
   PoolTest() : work_(asio::make_work_guard(io_)) {
@@ -33,30 +35,40 @@ class PoolTest : public ::testing::Test {
     blocking_.join();
   }
 
-  std::shared_ptr<Pool> MakePool(int max, int provisioned = 0) {
+  VariantSpec Spec(int max, int provisioned = 0, std::string endpoint = "ep",
+                   int64_t memory_mb = 2048) {
     VariantSpec spec;
-    spec.endpoint = "ep";
+    spec.endpoint = std::move(endpoint);
+    spec.memory_mb = memory_mb;
     spec.variant = "AllTraffic";
     spec.runtime = "fake";
     spec.pool.max_concurrency = max;
     spec.pool.provisioned = provisioned;
     spec.invocation_timeout = std::chrono::milliseconds(300);
     spec.startup_timeout = std::chrono::milliseconds(2000);
-    auto pool = std::make_shared<Pool>(io_, blocking_, launcher_, clock_, spec);
+    return spec;
+  }
+  std::shared_ptr<Pool> MakePool(int max, int provisioned = 0) {
+    auto pool = std::make_shared<Pool>(io_, blocking_, launcher_, clock_, Spec(max, provisioned));
     pools_.push_back(pool);
     return pool;
   }
 
   std::future<InvokeResult> InvokeAsync(const std::shared_ptr<Pool>& pool, std::string body) {
+    return InvokeOn(asio::make_strand(io_), pool, std::move(body));
+  }
+  template <typename Executor>
+  std::future<InvokeResult> InvokeOn(Executor ex, const std::shared_ptr<Pool>& pool,
+                                     std::string body) {
     auto promise = std::make_shared<std::promise<InvokeResult>>();
     auto fut = promise->get_future();
     asio::co_spawn(
-        io_,
+        ex,
         [pool, promise, body]() -> asio::awaitable<void> {
           // Built before the co_await: GCC 12 memcpy-relocates braced temporaries inside a
           // co_await expression, breaking std::string's small-buffer pointer.
           InvokeRequest request{body, "text/csv", std::nullopt, std::nullopt};
-          promise->set_value(co_await pool->Invoke(std::move(request)));
+          promise->set_value(co_await pool->Invoke(request));
         },
         asio::detached);
     return fut;
@@ -198,6 +210,102 @@ TEST_F(PoolTest, TrialStartLeavesServerlessAtZero) {
             std::string::npos);
   fleet.Remove("ep");
   EXPECT_EQ(fleet.Find("ep"), nullptr);
+}
+
+// The server's sharded mode: each shard is an io_context run by one thread, and a request runs
+// on its connection's shard. A worker used from another shard moves its socket there.
+TEST_F(PoolTest, AWorkerServesRequestsFromSeveralSingleThreadedShards) {
+  asio::io_context shard_a(1), shard_b(1);
+  auto work_a = asio::make_work_guard(shard_a);
+  auto work_b = asio::make_work_guard(shard_b);
+  std::thread ta([&] { shard_a.run(); });
+  std::thread tb([&] { shard_b.run(); });
+  auto pool = MakePool(1);
+  for (int i = 0; i < 6; ++i) {
+    asio::io_context& shard = i % 2 ? shard_b : shard_a;
+    InvokeResult r = InvokeOn(shard.get_executor(), pool, std::to_string(i)).get();
+    ASSERT_EQ(r.failure, InvokeFailure::kNone) << r.message;
+    EXPECT_EQ(r.body, "echo:" + std::to_string(i));
+    EXPECT_EQ(r.cold_start, i == 0);
+  }
+  EXPECT_EQ(launcher_.launches, 1);
+  // A timeout on a shard still kills and replaces the worker.
+  launcher_.delay_ms = 1000;
+  EXPECT_EQ(InvokeOn(shard_b.get_executor(), pool, "slow").get().failure, InvokeFailure::kTimeout);
+  launcher_.delay_ms = 0;
+  InvokeResult next = InvokeOn(shard_a.get_executor(), pool, "again").get();
+  EXPECT_EQ(next.failure, InvokeFailure::kNone);
+  EXPECT_TRUE(next.cold_start);
+  pools_.clear();
+  pool.reset();
+  work_a.reset();
+  work_b.reset();
+  shard_a.stop();
+  shard_b.stop();
+  ta.join();
+  tb.join();
+}
+
+// issue 3 §4: budget 3072 MB, two serverless endpoints of 2048 MB each. Invoking B evicts A's
+// idle worker; A's next invoke is a cold start again (and evicts B's). Both succeed.
+TEST_F(PoolTest, MemoryBudgetEvictsAnotherEndpointsIdleWorker) {
+  Fleet fleet(io_, blocking_, launcher_, clock_, 3072);
+  auto a = fleet.NewPool(Spec(2, 0, "a"));
+  auto b = fleet.NewPool(Spec(2, 0, "b"));
+  fleet.Activate("a", a);
+  fleet.Activate("b", b);
+  InvokeResult ra = Invoke(a);
+  ASSERT_EQ(ra.failure, InvokeFailure::kNone) << ra.message;
+  EXPECT_EQ(a->counts().idle, 1);
+  EXPECT_EQ(fleet.memory().used_mb(), 2048);
+  clock_.Advance(std::chrono::seconds(1));
+  InvokeResult rb = Invoke(b);
+  ASSERT_EQ(rb.failure, InvokeFailure::kNone) << rb.message;
+  EXPECT_TRUE(rb.cold_start);
+  EXPECT_EQ(a->counts().idle, 0);  // evicted
+  EXPECT_EQ(b->counts().idle, 1);
+  EXPECT_EQ(fleet.memory().used_mb(), 2048);
+  InvokeResult again = Invoke(a);
+  ASSERT_EQ(again.failure, InvokeFailure::kNone) << again.message;
+  EXPECT_TRUE(again.cold_start);
+  EXPECT_EQ(b->counts().idle, 0);
+  EXPECT_EQ(launcher_.launches, 3);
+  EXPECT_NE(fleet.PrometheusText().find("thaw_memory_reserved_mb 2048"), std::string::npos);
+}
+
+TEST_F(PoolTest, MemoryBudgetFullOfBusyWorkersFailsTheColdStart) {
+  Fleet fleet(io_, blocking_, launcher_, clock_, 3072);
+  auto a = fleet.NewPool(Spec(2, 0, "a"));
+  auto b = fleet.NewPool(Spec(2, 0, "b"));
+  fleet.Activate("a", a);
+  fleet.Activate("b", b);
+  launcher_.delay_ms = 150;  // within the 300 ms invocation timeout
+  auto busy = InvokeAsync(a, "busy");
+  ASSERT_TRUE(Eventually([&] { return a->counts().busy == 1; }));
+  InvokeResult r = Invoke(b);
+  EXPECT_EQ(r.failure, InvokeFailure::kNoMemory);
+  EXPECT_NE(r.message.find("Not enough memory"), std::string::npos) << r.message;
+  EXPECT_EQ(busy.get().failure, InvokeFailure::kNone);
+  launcher_.delay_ms = 0;
+  EXPECT_EQ(Invoke(b).failure, InvokeFailure::kNone);  // A is idle now: evicted
+  EXPECT_EQ(fleet.memory().used_mb(), 2048);
+}
+
+TEST_F(PoolTest, MemoryBudgetNeverEvictsAProvisionedFloor) {
+  Fleet fleet(io_, blocking_, launcher_, clock_, 3072);
+  auto a = fleet.NewPool(Spec(2, 1, "a"));
+  auto b = fleet.NewPool(Spec(2, 0, "b"));
+  fleet.Activate("a", a);  // starts the floor
+  fleet.Activate("b", b);
+  ASSERT_TRUE(Eventually([&] { return a->counts().idle == 1; }));
+  EXPECT_EQ(Invoke(b).failure, InvokeFailure::kNoMemory);
+  EXPECT_EQ(a->counts().idle, 1);
+  // The trial start of a deploy needs room too.
+  auto c = fleet.NewPool(Spec(1, 0, "c"));
+  auto trial = fleet.TrialStart(c);
+  ASSERT_FALSE(trial.ok());
+  EXPECT_EQ(trial.status().code(), Code::kResourceLimit);  // the deploy fails with its message
+  EXPECT_EQ(fleet.memory().used_mb(), 2048);
 }
 
 }  // namespace
