@@ -39,6 +39,8 @@ int WorkerEntry(int fd, const sandbox::SpawnSpec& spec) {
   w.runtime = spec.runtime;
   w.model_dir = g_sandboxed ? "/opt/ml/model" : spec.model_dir.string();
   w.env = spec.env;
+  w.worker_id = spec.worker_id;
+  w.on_first_invocation = &sandbox::NotifyColdStartDone;
   return worker::RunWorker(fd, w);
 }
 
@@ -111,6 +113,7 @@ int Serve(const ServeOptions& opts) {
   // The zygote forks first, while this process has a single thread.
   sandbox::SandboxOptions sandbox_opts;
   sandbox_opts.enabled = g_sandboxed = opts.sandbox == "on";
+  sandbox_opts.prewarm = &worker::PrewarmWorker;
   auto zygote = sandbox::Zygote::Start(sandbox_opts, &WorkerEntry);
   if (!zygote.ok()) {
     log->error("cannot start workers: {}", zygote.status().message());
