@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import build, cpu, measure, procs, report, servers  # noqa: E402
+from benchlib import breakdown, build, cpu, measure, procs, report, servers  # noqa: E402
 from benchlib.thaw import SKLEARN_IMAGE, Thaw  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -204,6 +204,13 @@ class Bench:
                                             note=f"against {thaw.cmd}")
                 ready = thaw.worker_ready_us(names[tag], since=mark)
                 stats["server_ready"] = measure.summarize_ns([us * 1e3 for us in ready])
+                client = {e: ns / 1e3 for e, ns in zip(names[tag], stats.pop("samples_ns"))}
+                stats["breakdown"] = breakdown.summarize(
+                    breakdown.parse(thaw.log_since(mark)), client)
+                if stats["breakdown"]:
+                    log("  breakdown (p50, µs): " + ", ".join(
+                        f"{k} {stats['breakdown'][k]:.0f}" for k, _ in breakdown.PHASES
+                        if k in stats["breakdown"]))
                 self.results["cold"][(model, rows, gap)] = stats
                 log(f"  thaw cold {tag}: p50 {stats['p50_us'] / 1e3:.2f} ms, "
                     f"p99 {stats['p99_us'] / 1e3:.2f} ms")

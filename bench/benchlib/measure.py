@@ -40,6 +40,7 @@ class Tools:
         argv = [self.bin / "seq_client", "--port", port, "--body", body_file, *extra]
         samples = [int(line) for line in procs.run(argv, timeout=1800).split()]
         out = summarize_ns(samples)
+        out["samples_ns"] = samples  # in request order (one_each: one per path)
         out["cmd"] = self.cmds.add(argv, note=note)
         return out
 

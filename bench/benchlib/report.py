@@ -143,6 +143,31 @@ def cold_table(results):
                   "thaw server-side worker setup p50 / p99", "command"], rows)
 
 
+def cold_breakdown_table(results):
+    """Per cold-start series, the p50 of each phase (bench/benchlib/breakdown.py)."""
+    from .breakdown import PHASES, SHORT  # noqa: PLC0415 - report stays importable on its own
+    rows = []
+    for (model, n_rows, gap), c in by_model(results["cold"].items()):
+        b = c.get("breakdown")
+        if not b:
+            continue
+        pacing = f"{gap} ms apart" if gap else "back to back"
+        cells = ["not yet" if k == "seccomp" else us(b[k]) for k, _ in PHASES]
+        rows.append([f"{MODEL_TEXT[model]}, {n_rows} row(s), {pacing}"] + cells +
+                    [f"{b['pool_hits']} / {b['n']}"])
+    if not rows:
+        return ""
+    note = ("p50 of each phase over the series, from the zygote's and the worker's debug lines "
+            "joined per worker (the phases' p50s need not add up to the client's p50). The "
+            "zygote and the worker log on one clock (CLOCK_MONOTONIC): spawn runs from the "
+            "zygote receiving the request to the worker starting, of which fork, namespaces, "
+            "cgroup, seccomp and mounts are the child's steps (fork and most namespace and "
+            "cgroup work are done ahead, in the pool of armed children, so they count only on a "
+            "pool miss). HTTP and hand-offs is the client's time outside the span from the spawn "
+            "request to the worker's first answer.\n\n")
+    return note + table(["series"] + [SHORT[k] for k, _ in PHASES] + ["pool hits"], rows)
+
+
 def warm_table(results):
     rows = []
     for label in ("thaw", "peer", "floor"):
@@ -314,6 +339,7 @@ def render(results, cmds, run, repo):
         header(run),
         "## Targets\n\n" + targets_table(results) + (f"\n\nErrors:{errors}" if errors else ""),
         "## Cold start\n\n" + cold_table(results),
+        "## Cold start breakdown\n\n" + cold_breakdown_table(results),
         "## Warm one-row latency\n\n" + warm_table(results),
         "## Throughput (one-row requests, 100×6)\n\n" + throughput_table(results),
         "## Raw XGBoost C API predict cost per call\n\n" + raw_table(results),

@@ -112,6 +112,12 @@ class Thaw:
         """The log's current length, to read only what comes after it."""
         return Path(self.proc.log_path).stat().st_size
 
+    def log_since(self, mark):
+        """The server's log (server, zygote and workers) from offset `mark` on."""
+        with open(self.proc.log_path, "rb") as f:
+            f.seek(mark)
+            return f.read().decode(errors="replace")
+
     def worker_ready_us(self, endpoints, since=0):
         """Server-side setup time (launch + model load + first /ping) of each worker of
         `endpoints` started after log offset `since`, from the debug log line

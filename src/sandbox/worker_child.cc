@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -26,6 +27,10 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr int kWorkerFd = 3;  // where the entry finds its socket
 constexpr int kReportFd = 4;  // the report pipe, until the ready report is sent
+constexpr int kNotifyFd = 5;  // the go channel, until NotifyColdStartDone
+
+// In a worker: its end of the go channel, for NotifyColdStartDone; -1 elsewhere.
+int g_notify_fd = -1;
 constexpr char kPath[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 int64_t MicrosSince(SteadyClock::time_point t) {
@@ -105,6 +110,28 @@ std::string SetEnvironment(const SpawnSpec& spec) {
   return {};
 }
 
+// In an armed child: its go channel, for the pre-warm's stop().
+int g_go_fd = -1;
+
+bool SpecWaiting() {
+  pollfd p{g_go_fd, POLLIN, 0};
+  return poll(&p, 1, 0) == 1;
+}
+
+// The pre-warm is background work: it runs under SCHED_IDLE, so it takes only CPU time nobody
+// else wants (cold starts in flight, the server), not at all when a spec is already waiting,
+// and stops early when one arrives. The zygote puts a child it hands out back to SCHED_OTHER, in
+// case the spec arrived during the pre-warm; checking for a spec again after the switch closes the
+// gap in between.
+void Prewarm(const ChildContext& ctx) {
+  g_go_fd = ctx.go_fd;
+  if (SpecWaiting()) return;
+  sched_param param{};
+  const bool idle = sched_setscheduler(0, SCHED_IDLE, &param) == 0;
+  if (!SpecWaiting()) ctx.prewarm(&SpecWaiting);
+  if (idle) sched_setscheduler(0, SCHED_OTHER, &param);
+}
+
 // The arm phase: everything that does not depend on the request.
 void Arm(const ChildContext& ctx, ChildReport& report) {
   const auto start = SteadyClock::now();
@@ -142,6 +169,7 @@ void Arm(const ChildContext& ctx, ChildReport& report) {
     report.mounts_us = MicrosSince(t);
   }
   report.child_us = MicrosSince(start);
+  if (ctx.prewarm) Prewarm(ctx);
   Report(rfd, report, "");
 }
 
@@ -215,14 +243,17 @@ void RunWorkerChild(const ChildContext& ctx) {
   if (std::string err = SetLimits(); !err.empty()) Fail(rfd, report, "setrlimit: " + err);
   if (std::string err = SetEnvironment(spec); !err.empty()) Fail(rfd, report, err);
 
-  // Socket at 3, report pipe at 4, nothing else above 2. Moving both out of the way first
-  // keeps dup2 from clobbering one with the other.
+  // Socket at 3, report pipe at 4, go channel at 5 (close-on-exec), nothing else above 2.
+  // Moving them out of the way first keeps dup2 from clobbering one with another.
   int sock = fcntl(ctx.sock, F_DUPFD, 10);
   int rep = fcntl(rfd, F_DUPFD, 10);
-  if (sock < 0 || rep < 0 || dup2(sock, kWorkerFd) < 0 || dup2(rep, kReportFd) < 0) {
+  int go = fcntl(ctx.go_fd, F_DUPFD_CLOEXEC, 10);
+  if (sock < 0 || rep < 0 || go < 0 || dup2(sock, kWorkerFd) < 0 || dup2(rep, kReportFd) < 0 ||
+      dup3(go, kNotifyFd, O_CLOEXEC) < 0) {
     Fail(rfd, report, Errno("arrange fds"));
   }
-  if (close_range(kReportFd + 1, ~0U, 0) != 0) Fail(kReportFd, report, Errno("close_range"));
+  if (close_range(kNotifyFd + 1, ~0U, 0) != 0) Fail(kReportFd, report, Errno("close_range"));
+  g_notify_fd = kNotifyFd;
   if (chdir("/") != 0) Fail(kReportFd, report, Errno("chdir /"));
 
   report.child_us = MicrosSince(start);
@@ -232,3 +263,18 @@ void RunWorkerChild(const ChildContext& ctx) {
 }
 
 }  // namespace thaw::sandbox::internal
+
+namespace thaw::sandbox {
+
+void NotifyColdStartDone() {
+  int& fd = internal::g_notify_fd;
+  if (fd < 0) return;
+  // One byte; the zygote only watches for it (or for the channel closing) and never waits.
+  char done = 1;
+  while (send(fd, &done, 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno == EINTR) {
+  }
+  close(fd);
+  fd = -1;
+}
+
+}  // namespace thaw::sandbox

@@ -50,8 +50,11 @@ struct ChildContext {
   const NsSlot* ns = nullptr;          // null when unsandboxed
   int host_mnt_fd = -1;                // the zygote's mount namespace, where model paths resolve
   int sock = -1;                       // the worker's end of its socketpair
-  int go_fd = -1;                      // where the SpawnSpec arrives (SOCK_SEQPACKET, one message)
-  int report_fd = -1;                  // write end of the report pipe
+  // Where the SpawnSpec arrives (SOCK_SEQPACKET, one message); the worker keeps it to tell the
+  // zygote when its cold start is over (NotifyColdStartDone).
+  int go_fd = -1;
+  void (*prewarm)(bool (*stop)()) = nullptr;
+  int report_fd = -1;  // write end of the report pipe
   uint64_t token = 0;
 };
 

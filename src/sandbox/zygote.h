@@ -103,10 +103,23 @@ struct SandboxOptions {
   // It must leave the process single-threaded. An error fails the zygote's start-up with its
   // message.
   Status (*preload)() = nullptr;
+  // Run by each armed child once it is in its cgroup and namespaces, before it reports armed
+  // (still as root, before the spec and the limits), under SCHED_IDLE: warms what every worker
+  // will touch — code pages, symbol bindings, the heap — while the child waits, off the cold
+  // path. It should return soon once `stop()` is true (a spec has arrived: the child is needed
+  // now). Must leave no thread or descriptor behind. Null: none.
+  void (*prewarm)(bool (*stop)()) = nullptr;
 };
 
 // Runs in the forked worker after the sandbox is set up. Returns the exit status.
 using WorkerEntry = int (*)(int fd, const SpawnSpec& spec);
+
+// For the entry, in the worker's process: tells the zygote that this worker's cold start is
+// over (its first answer is sent), so the zygote resumes its background work (re-arming its
+// pool, removing cgroups), which it holds back while a cold start is in flight, for at most
+// kMaxColdStartHold after the spawn. Only the first call does anything; harmless elsewhere.
+void NotifyColdStartDone();
+inline constexpr std::chrono::milliseconds kMaxColdStartHold{10};
 
 class Zygote {
  public:

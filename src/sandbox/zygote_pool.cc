@@ -205,6 +205,7 @@ Result<pid_t> ZygoteProcess::Arm(Slot& slot, WorkerEntry entry, const SpawnTimin
   ctx.host_mnt_fd = namespaces_ ? namespaces_->host_mnt_fd() : -1;
   ctx.sock = sv[1];
   ctx.go_fd = go[1];
+  ctx.prewarm = options_.prewarm;
   ctx.report_fd = report_w_;
   ctx.token = next_token_++;
   auto start = SteadyClock::now();
@@ -266,8 +267,8 @@ void ZygoteProcess::RemoveCgroup(const std::string& name) {
 
 // One step of background work per idle poll, so a request waits for one step at most (the
 // longest, creating a network namespace, takes ~0.7 ms).
-void ZygoteProcess::IdleWork(bool want_refill) {
-  if (!to_remove_.empty()) {
+void ZygoteProcess::IdleWork(bool want_refill, bool refill_only) {
+  if (!to_remove_.empty() && !refill_only) {
     std::string name = std::move(to_remove_.front());
     to_remove_.pop_front();
     if (!cgroups_->RemoveSlot(name)) busy_.push_back(std::move(name));
@@ -280,6 +281,7 @@ void ZygoteProcess::IdleWork(bool want_refill) {
     }
     return;
   }
+  if (refill_only) return;
   // Still busy a moment after the last task was reaped (memory being uncharged): later.
   to_remove_.insert(to_remove_.end(), busy_.begin(), busy_.end());
   busy_.clear();

@@ -8,10 +8,16 @@
 // of the worker's socket, goes out when the child's ready report arrives. So Spawn returns only
 // workers whose sandbox is in place, or the exact reason why not, and concurrent spawns overlap.
 //
-// Background work (building pool entries, removing cgroups) runs one short step at a time, and
-// only while no spawn is in flight and kSettle after the last reply: it would compete for the
-// CPU with the child, the server thread taking the reply and the new worker loading its model,
-// and for the kernel's cgroup and netns locks with the child.
+// Background work (building pool entries, removing cgroups) runs one short step at a time,
+// never while a spawn waits for its child's ready report, and otherwise only while no cold
+// start is in flight: from the spawn request until the new worker says its first invocation is
+// answered (NotifyColdStartDone, on its go channel), kMaxColdStartHold at most. It would
+// compete for the CPU with the child, the server thread taking the reply and the new worker
+// loading its model, and for the kernel's cgroup and netns locks with the child: with refills
+// starting 2 ms after each reply, as before, the zygote spent 2.7-3 ms of CPU per back-to-back
+// cold start while the worker loaded its model on a 2-vCPU machine. A pool drained below half
+// is refilled regardless: in a burst of cold starts there is no gap between them, and holding
+// every refill drained the pool (21 of 40 back-to-back spawns found an armed child).
 //
 // Children are reaped here and only here (waitpid(-1) on SIGCHLD); a child's cgroup is removed
 // after it is reaped (retried while busy). On shutdown every child is SIGKILLed and reaped, and
@@ -22,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -30,11 +37,10 @@
 
 #include <cstring>
 #include <thread>
+#include <vector>
 
 namespace thaw::sandbox::internal {
 namespace {
-
-constexpr auto kSettle = std::chrono::milliseconds(2);
 
 // Milliseconds until `t` for poll(): rounded up, never negative.
 int MillisUntil(SteadyClock::time_point t) {
@@ -70,30 +76,68 @@ void ZygoteProcess::Run() {
   Loop();
 }
 
+bool ZygoteProcess::ColdStartInFlight(SteadyClock::time_point now, bool* pending, int* timeout) {
+  bool in_flight = false;
+  *pending = false;
+  for (auto& [pid, c] : children_) {
+    if (c.state == State::kPending) {
+      in_flight = *pending = true;
+      int ms = MillisUntil(c.deadline);
+      if (*timeout < 0 || ms < *timeout) *timeout = ms;
+    } else if (c.state == State::kRunning && c.go_fd >= 0) {
+      if (now >= c.hold_until) {
+        close(c.go_fd);
+        c.go_fd = -1;
+        continue;
+      }
+      in_flight = true;
+      int ms = MillisUntil(c.hold_until);
+      if (*timeout < 0 || ms < *timeout) *timeout = ms;
+    }
+  }
+  return in_flight;
+}
+
 void ZygoteProcess::Loop() {
+  std::vector<pollfd> fds;
+  std::vector<pid_t> watched;  // the child of each go channel in fds[3…]
   while (true) {
     int timeout = -1;
+    const auto now = SteadyClock::now();
     bool pending = false;
+    const bool in_flight = ColdStartInFlight(now, &pending, &timeout);
+    const int pooled = static_cast<int>(pool_.size());
+    const bool want_refill = pooled < options_.pool_size && now >= refill_after_;
+    // A pool drained below half is refilled even during a cold start: in a burst there is no
+    // gap between cold starts, and the next spawns would build their slots on their own path.
+    // Never while a spawn waits for its child's ready report: a step (up to ~1 ms for a
+    // network namespace, more under load) would delay the reply.
+    const bool low = 2 * pooled < options_.pool_size;
+    const bool may_work = !pending && (!in_flight || (want_refill && low));
+    if (may_work && (want_refill || !to_remove_.empty())) timeout = 0;
+    if (!in_flight && !busy_.empty() && timeout < 0) timeout = 100;
+    fds.assign({{ctl_, POLLIN, 0}, {sig_fd_, POLLIN, 0}, {report_r_, POLLIN, 0}});
+    watched.clear();
     for (const auto& [pid, c] : children_) {
-      if (c.state != State::kPending) continue;
-      pending = true;
-      int ms = MillisUntil(c.deadline);
-      if (timeout < 0 || ms < timeout) timeout = ms;
+      if (c.state != State::kRunning || c.go_fd < 0) continue;
+      fds.push_back({c.go_fd, POLLIN, 0});
+      watched.push_back(pid);
     }
-    const bool want_refill =
-        static_cast<int>(pool_.size()) < options_.pool_size && SteadyClock::now() >= refill_after_;
-    if (!pending && (want_refill || !to_remove_.empty())) {
-      timeout = MillisUntil(last_reply_ + kSettle);
-    }
-    if (!pending && !busy_.empty() && timeout < 0) timeout = 100;
-    pollfd fds[3] = {{ctl_, POLLIN, 0}, {sig_fd_, POLLIN, 0}, {report_r_, POLLIN, 0}};
-    int n = poll(fds, 3, timeout);
+    int n = poll(fds.data(), fds.size(), timeout);
     if (n < 0 && errno != EINTR) {
       log_->critical("poll: {}", std::strerror(errno));
       Shutdown(2);
     }
-    if (n == 0 && !pending && SteadyClock::now() >= last_reply_ + kSettle) IdleWork(want_refill);
+    if (n == 0 && may_work) IdleWork(want_refill, in_flight);
     if (n > 0) {
+      // The end of a cold start: a byte, or the channel closing (the worker exited).
+      for (size_t i = 3; i < fds.size(); ++i) {
+        if (!fds[i].revents) continue;
+        auto it = children_.find(watched[i - 3]);
+        if (it == children_.end() || it->second.go_fd != fds[i].fd) continue;
+        close(it->second.go_fd);
+        it->second.go_fd = -1;
+      }
       // Reports before reaping: a child writes its report before it can exit.
       if (fds[2].revents) DrainReports();
       if (fds[1].revents) DrainSignals();
@@ -155,12 +199,19 @@ void ZygoteProcess::HandleSpawn(std::shared_ptr<const SpawnRequest> req,
     }
     Child& c = children_[pid];
     Status sent = SendMessage(c.go_fd, EncodeSpawn(*req));
-    close(c.go_fd);
-    c.go_fd = -1;
+    if (!sent.ok()) {
+      close(c.go_fd);
+      c.go_fd = -1;
+    }
     if (!sent.ok()) {
       kill(pid, SIGKILL);
       c.state = State::kRunning;  // nobody waits on it; Reap cleans up
       if (pooled) continue;
+    }
+    if (sent.ok() && !hit) {
+      // Still arming, maybe pre-warming under SCHED_IDLE (worker_child.cc): full speed now.
+      sched_param param{};
+      sched_setscheduler(pid, SCHED_OTHER, &param);
     }
     c.state = State::kPending;
     c.worker_id = req->spec.worker_id;
@@ -190,8 +241,23 @@ void ZygoteProcess::SendReply(Child& c, pid_t pid, const std::string& error) {
   if (c.server_fd >= 0) close(c.server_fd);
   c.server_fd = -1;
   c.state = State::kRunning;  // or about to exit, on failure
-  last_reply_ = SteadyClock::now();
+  c.hold_until = SteadyClock::now() + kMaxColdStartHold;
+  if (!r.ok && c.go_fd >= 0) {
+    close(c.go_fd);
+    c.go_fd = -1;
+  }
   if (!sent.ok()) Shutdown(0);  // the server is gone
+  if (r.ok && log_->should_log(spdlog::level::debug)) {
+    const SpawnTimings& t = r.timings;
+    // The request's time on CLOCK_MONOTONIC (steady_clock), which the worker's line shares.
+    const auto received_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(c.received.time_since_epoch());
+    log_->debug(
+        "worker {} spawned (pid {}): {} in {} us: fork {} us, namespaces {} us, cgroup {} us, "
+        "mounts {} us, child {} us; request at {} us",
+        c.worker_id, pid, t.pool_hit ? "pool hit" : "pool miss", t.total_us, t.fork_us,
+        t.namespaces_us, t.cgroup_us, t.mounts_us, t.child_us, received_us.count());
+  }
 }
 
 void ZygoteProcess::DrainReports() {

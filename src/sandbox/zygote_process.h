@@ -59,7 +59,9 @@ class ZygoteProcess {
     State state = State::kArming;
     uint64_t token = 0;
     std::string cgroup;  // slot name; "" when unsandboxed
-    int go_fd = -1;      // our end of the go channel, until the spec is sent
+    // Our end of the go channel: the spec goes out on it, then the worker says on it that its
+    // cold start is over (or closes it by exiting); closed then, or at hold_until.
+    int go_fd = -1;
     int server_fd = -1;  // the server's end of the worker socket, until the reply carries it
     SpawnTimings arm;    // zygote-side cost of the slot and the fork (charged on a pool miss)
     // The request, from kPending on.
@@ -70,6 +72,7 @@ class ZygoteProcess {
     uint64_t request_id = 0;
     SteadyClock::time_point received;
     SteadyClock::time_point deadline;
+    SteadyClock::time_point hold_until;  // kRunning: background work waits until then at most
     SpawnTimings timings;
   };
 
@@ -85,7 +88,9 @@ class ZygoteProcess {
   pid_t TakeFromPool();  // 0 when empty; prefers an armed child
   void DiscardSlot(Slot& slot);
   void RemoveCgroup(const std::string& name);
-  void IdleWork(bool want_refill);
+  // One step of background work: removing a cgroup, else building the pool (`refill`). Only
+  // the latter when `refill_only` (a drained pool during a cold start).
+  void IdleWork(bool refill, bool refill_only);
 
   // zygote_process.cc: the loop and the request path.
   [[noreturn]] void Loop();
@@ -94,6 +99,10 @@ class ZygoteProcess {
                    int retries = 0);
   void SendReply(Child& c, pid_t pid, const std::string& error);
   void DrainReports();
+  // Whether a cold start is in flight: a spawn waiting for its child (then also `*pending`), or
+  // a spawned worker with no word on its go channel yet, within kMaxColdStartHold of its reply.
+  // Closes the channels of those past it; lowers `*timeout` to the next deadline.
+  bool ColdStartInFlight(SteadyClock::time_point now, bool* pending, int* timeout);
   void DrainSignals();
   void Reap();
   void CheckDeadlines();
@@ -120,7 +129,6 @@ class ZygoteProcess {
   std::vector<std::string> busy_;      // removal failed (still busy): retried every 100 ms
   uint64_t next_token_ = 1;
   SteadyClock::time_point refill_after_;  // backoff after a failure to build or arm
-  SteadyClock::time_point last_reply_;
 };
 
 int64_t MicrosSince(SteadyClock::time_point t);

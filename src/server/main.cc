@@ -46,6 +46,8 @@ int WorkerEntry(int fd, const sandbox::SpawnSpec& spec) {
   w.model_dir = g_sandboxed ? "/opt/ml/model" : spec.model_dir.string();
   w.env = spec.env;
   w.sandboxed = g_sandboxed;
+  w.worker_id = spec.worker_id;
+  w.on_first_invocation = &sandbox::NotifyColdStartDone;
   return worker::RunWorker(fd, w);
 }
 
@@ -154,6 +156,7 @@ int Serve(const ServeOptions& opts) {
     log->error("cannot start the scikit-learn zygote: {}", python_zygote.status().message());
     return 1;
   }
+  sandbox_opts.prewarm = &worker::PrewarmWorker;
   auto zygote = sandbox::Zygote::Start(sandbox_opts, &WorkerEntry);
   if (!zygote.ok()) {
     log->error("cannot start workers: {}", zygote.status().message());

@@ -72,7 +72,8 @@ bool Write(Socket& socket, unsigned version, bool keep_alive, HttpResponse&& r, 
 
 }  // namespace
 
-int ServeHttp(int fd, const HttpLimits& limits, const RequestHandler& handler) {
+int ServeHttp(int fd, const HttpLimits& limits, const RequestHandler& handler,
+              const std::function<void()>& after_write) {
   asio::io_context io;
   Socket socket(io);
   beast::error_code ec;
@@ -138,7 +139,9 @@ int ServeHttp(int fd, const HttpLimits& limits, const RequestHandler& handler) {
     request.accept = Header(req, http::field::accept);
     request.body = req.body();
     const bool keep_alive = req.keep_alive();
-    if (!Write(socket, version, keep_alive, handler(request), head)) return 1;
+    const bool written = Write(socket, version, keep_alive, handler(request), head);
+    if (after_write) after_write();
+    if (!written) return 1;
     if (!keep_alive) return 0;
   }
 }

@@ -39,7 +39,9 @@ struct HttpLimits {
 
 // Serves requests on `fd` until the peer closes it. Takes ownership of `fd` and closes it.
 // Returns 0 after a clean EOF between requests, 1 after a malformed request or an I/O error.
-// Exceptions from `handler` propagate.
-int ServeHttp(int fd, const HttpLimits& limits, const RequestHandler& handler);
+// Exceptions from `handler` propagate. `after_write`, when set, runs after each response the
+// handler produced has been written (whether or not the write succeeded).
+int ServeHttp(int fd, const HttpLimits& limits, const RequestHandler& handler,
+              const std::function<void()>& after_write = {});
 
 }  // namespace thaw::worker

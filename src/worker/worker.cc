@@ -1,12 +1,18 @@
 #include "worker/worker.h"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "common/logging.h"
 #include "worker/custom_container.h"
@@ -17,6 +23,21 @@
 
 namespace thaw::worker {
 namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+int64_t MicrosSince(SteadyClock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - t).count();
+}
+
+// The pre-warm's model: one tree of depth 2 over 3 features, binary:logistic, in the legacy
+// binary format (762 bytes), made with Debian's python3-xgboost 1.7.4:
+//   X = numpy.random.default_rng(0).random((50, 3)); y = (X[:, 0] > 0.5)
+//   b = xgboost.train({"objective": "binary:logistic", "max_depth": 2}, DMatrix(X, y), 1)
+//   b.save_raw(raw_format="deprecated")
+constexpr unsigned char kPrewarmModel[] = {
+#include "worker/prewarm_model.inc"
+};
 
 // Flask's MAX_CONTENT_LENGTH default, and the container's cap on MAX_CONTENT_LENGTH.
 constexpr uint64_t kDefaultMaxContentLength = 6291456;
@@ -110,6 +131,7 @@ int RunWorker(int fd, const WorkerSpec& spec) {
     options.env = spec.env;
     return RunCustomContainer(fd, options);
   }
+  const auto start = SteadyClock::now();
   // OpenMP must not spin up a team per core (TOOLCHAIN-NOTES trap 6). The variable covers
   // anything that reads it later; libgomp itself read it at load time, hence the explicit pin.
   setenv("OMP_NUM_THREADS", "1", 1);
@@ -140,15 +162,85 @@ int RunWorker(int fd, const WorkerSpec& spec) {
       load_status =
           FailedPrecondition("runtime '" + spec.runtime + "' is not supported by this worker");
     }
+    WorkerTimings timings;
+    timings.model_load_us = MicrosSince(start);
+    bool invoked = false;  // the first invocation's answer is being written
+    bool reported = false;
     HttpLimits limits;
     limits.max_body_bytes = MaxContentLength(spec);
     limits.too_large = {413, std::string(kHtml), std::string(kTooLargePage)};
-    return ServeHttp(fd, limits, [&](const HttpRequest& req) {
-      return Route(req, invoke, load_status, limits.max_body_bytes);
-    });
+    auto handler = [&](const HttpRequest& req) {
+      if (reported) return Route(req, invoke, load_status, limits.max_body_bytes);
+      if (timings.first_request_us < 0) timings.first_request_us = MicrosSince(start);
+      const auto t = SteadyClock::now();
+      HttpResponse res = Route(req, invoke, load_status, limits.max_body_bytes);
+      if (req.path == "/invocations") {
+        timings.first_predict_us = MicrosSince(t);
+        invoked = true;
+      }
+      return res;
+    };
+    auto after_write = [&] {
+      if (!invoked || reported) return;
+      reported = true;
+      timings.first_invocation_us = MicrosSince(start);
+      if (spec.on_first_invocation) spec.on_first_invocation();
+      // Started at: CLOCK_MONOTONIC (steady_clock), as in the zygote's line for this worker.
+      Logger("worker")->debug(
+          "worker {} cold start: model load {} us, first request at {} us, first invocation "
+          "answered at {} us (runtime {} us); started at {} us",
+          spec.worker_id, timings.model_load_us, timings.first_request_us,
+          timings.first_invocation_us, timings.first_predict_us,
+          std::chrono::duration_cast<std::chrono::microseconds>(start.time_since_epoch()).count());
+    };
+    return ServeHttp(fd, limits, handler, after_write);
   } catch (const std::exception& e) {
     Logger("worker")->error("worker failed: {}", e.what());
     return 1;
+  }
+}
+
+void PrewarmWorker(bool (*stop)()) {
+  auto stopped = [stop] { return stop != nullptr && stop(); };
+  if (stopped()) return;
+  PinOpenMpToOneThread();
+  try {
+    XgboostOptions options;
+    options.model_bytes = {reinterpret_cast<const char*>(kPrewarmModel), sizeof kPrewarmModel};
+    XgboostRuntime runtime(options);
+    if (stopped()) return;
+    // The requests a cold start serves (/ping, then a CSV invocation), plus the JSON and libsvm
+    // paths, through the real HTTP loop over a socketpair. Their answers (~1 KB) fit in the
+    // socket buffer, so one thread can play both ends.
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return;
+    auto post = [](std::string_view type, std::string_view accept, std::string_view body) {
+      return "POST /invocations HTTP/1.1\r\nHost: w\r\nContent-Type: " + std::string(type) +
+             "\r\nAccept: " + std::string(accept) +
+             "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
+    };
+    const std::string requests = "GET /ping HTTP/1.1\r\nHost: w\r\n\r\n" +
+                                 post("text/csv", "text/csv", "0.1,0.9,0.5") +
+                                 post("text/csv", "application/json", "0.7,0.2,0.5\n0.3,,0.1") +
+                                 post("text/libsvm", "application/jsonlines", "1 0:0.2 2:0.8");
+    size_t sent = 0;
+    while (sent < requests.size()) {
+      ssize_t n = write(sv[1], requests.data() + sent, requests.size() - sent);
+      if (n <= 0) break;
+      sent += static_cast<size_t>(n);
+    }
+    shutdown(sv[1], SHUT_WR);
+    HttpLimits limits;
+    limits.too_large = {413, std::string(kHtml), std::string(kTooLargePage)};
+    const Invoker invoke = [&runtime](const HttpRequest& req) {
+      return runtime.Invoke(req.content_type, req.accept, req.body);
+    };
+    ServeHttp(sv[0], limits, [&](const HttpRequest& req) {
+      return Route(req, invoke, runtime.load_status(), limits.max_body_bytes);
+    });
+    close(sv[1]);
+  } catch (const std::exception& e) {
+    Logger("worker")->warn("pre-warm failed: {}", e.what());
   }
 }
 

@@ -39,6 +39,9 @@ struct XgboostOptions {
   bool batch = false;                       // SAGEMAKER_BATCH set: newline-joined str() output
   bool selectable_output = false;           // SAGEMAKER_INFERENCE_OUTPUT set (not supported)
   bool inplace_predict = true;  // false: always build a DMatrix (tests compare both paths)
+  // When set, the one model, in the legacy binary format, instead of model_dir's files (the
+  // worker's pre-warm: the bytes must outlive the runtime).
+  std::string_view model_bytes;
 };
 
 class XgboostRuntime {
@@ -80,6 +83,16 @@ class XgboostRuntime {
   Predictions predictions_;
   Predictions member_;
 };
+
+// What the legacy binary model format (Booster.save_model to a name without .json/.ubj, the
+// built-in algorithm's `xgboost-model`) says about a model before its trees: the objective and
+// the gradient booster, as libxgboost reads them. nullopt for any other format, or bytes that do
+// not look like one. Exposed for tests.
+struct LegacyBinaryHeader {
+  std::string objective;  // e.g. "binary:logistic"
+  std::string booster;    // "gbtree", "dart" or "gblinear"
+};
+std::optional<LegacyBinaryHeader> ReadLegacyBinaryHeader(std::string_view bytes);
 
 // Makes libgomp use one thread in this process from now on (OMP_NUM_THREADS is read only at
 // library load, so setting the variable later is not enough). A no-op if libgomp is absent.

@@ -18,6 +18,13 @@
 #include <vector>
 
 namespace thaw::sandbox::testing {
+
+pid_t g_prewarm_pid = 0;
+
+void TestPrewarm(bool (*stop)()) {
+  if (!stop()) g_prewarm_pid = getpid();
+}
+
 namespace {
 
 std::string ErrAnswer() { return "err " + std::to_string(errno); }
@@ -107,6 +114,11 @@ std::string Answer(const std::string& line, const SpawnSpec& spec) {
   }
   if (cmd == "ls") return List(arg, false);
   if (cmd == "fds") return List("/proc/self/fd", true);
+  if (cmd == "notify") {
+    NotifyColdStartDone();
+    return "ok";
+  }
+  if (cmd == "prewarmed") return "ok " + std::to_string(g_prewarm_pid);
   if (cmd == "env") {
     const char* v = getenv(arg.c_str());
     return v ? std::string("ok ") + v : "err unset";

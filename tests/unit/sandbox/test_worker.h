@@ -2,8 +2,11 @@
 // A WorkerEntry for the sandbox tests and a client for it. The worker answers one line per
 // command line on its socket, so a test can ask what the sandbox looks like from inside:
 //   ping | whoami | pid | modeldir | read PATH | write PATH | ls PATH | env NAME | fds
-//   connect IP PORT | alloc MB | exit N
+//   connect IP PORT | alloc MB | exit N | notify (NotifyColdStartDone) | prewarmed (the pid
+//   TestPrewarm ran in, as this process sees it; 0 if it did not run here)
 // Failures answer "err <errno>" so tests can compare with EROFS, ENOENT, ...
+
+#include <sys/types.h>
 
 #include <chrono>
 #include <string>
@@ -13,6 +16,10 @@
 namespace thaw::sandbox::testing {
 
 int TestWorkerEntry(int fd, const SpawnSpec& spec);
+
+// A SandboxOptions::prewarm that records the pid it ran in (for "prewarmed").
+void TestPrewarm(bool (*stop)());
+extern pid_t g_prewarm_pid;
 
 // Owns the server's end of a worker's socket.
 class WorkerClient {

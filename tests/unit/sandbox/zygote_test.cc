@@ -33,6 +33,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using thaw::sandbox::testing::TestPrewarm;
 using thaw::sandbox::testing::TestWorkerEntry;
 using thaw::sandbox::testing::WorkerClient;
 using thaw::testing::TempDir;
@@ -105,9 +106,58 @@ TEST_F(SandboxTest, SpawnedWorkerIsUnprivilegedPid1WithItsOwnHostname) {
   EXPECT_EQ(c.Call("whoami"),
             "uid=65534 gid=65534 host=thaw-worker groups=0 capeff=0000000000000000");
   EXPECT_EQ(c.Call("pid"), "1");
-  EXPECT_EQ(c.Call("fds"), "ok 0,1,2,3");  // stdio and the socket, nothing of the server
+  // stdio, the socket and the go channel until the cold start is over; nothing of the server
+  EXPECT_EQ(c.Call("fds"), "ok 0,1,2,3,5");
+  EXPECT_EQ(c.Call("notify"), "ok");
+  EXPECT_EQ(c.Call("fds"), "ok 0,1,2,3");
+  EXPECT_EQ(c.Call("notify"), "ok");  // only the first call does anything
   EXPECT_EQ(c.Call("ls /sys/fs/cgroup"), "ok ");
   EXPECT_EQ(c.Call("ls /root"), "ok ");
+  EXPECT_EQ(c.Call("prewarmed"), "ok 0");  // no pre-warm configured
+}
+
+// The pre-warm runs in the armed child itself (pid 1 of its namespace), not in the zygote.
+TEST_F(SandboxTest, PrewarmRunsInTheArmedChild) {
+  SandboxOptions options;
+  options.prewarm = &TestPrewarm;
+  auto z = StartZygote(options);
+  ASSERT_NE(z, nullptr);
+  for (int i = 0; i < 2; ++i) {
+    auto w = z->Spawn(Spec("warm-" + std::to_string(i)));
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    WorkerClient c(w->fd);
+    EXPECT_EQ(c.Call("prewarmed"), "ok 1");
+    EXPECT_EQ(c.Call("whoami"),
+              "uid=65534 gid=65534 host=thaw-worker groups=0 capeff=0000000000000000");
+  }
+}
+
+// Background work waits while a cold start is in flight; the pool is back to full once the
+// workers said they are done, and also when one never says so (kMaxColdStartHold).
+TEST_F(SandboxTest, PoolRefillsAfterColdStarts) {
+  auto z = StartZygote();
+  ASSERT_NE(z, nullptr);
+  const std::string zygote = std::to_string(z->zygote_pid());
+  auto children = [&] {
+    std::ifstream f("/proc/" + zygote + "/task/" + zygote + "/children");
+    int n = 0;
+    for (pid_t pid; f >> pid;) ++n;
+    return n;
+  };
+  auto quiet = z->Spawn(Spec("never-notifies"));
+  ASSERT_TRUE(quiet.ok()) << quiet.status().ToString();
+  auto done = z->Spawn(Spec("notifies"));
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  WorkerClient q(quiet->fd), d(done->fd);
+  EXPECT_EQ(d.Call("notify"), "ok");
+  const int want = SandboxOptions().pool_size + 2;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (children() < want && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(children(), want);
+  EXPECT_EQ(q.Call("ping"), "pong");
+  EXPECT_EQ(d.Call("ping"), "pong");
 }
 
 TEST_F(SandboxTest, ModelDirIsVisibleReadOnly) {
@@ -496,7 +546,7 @@ TEST(SandboxDisabled, PlainForkStillWorks) {
   EXPECT_EQ(c.Call("modeldir"), model.path().native());
   EXPECT_EQ(c.Call("pid"), std::to_string(w->pid));
   EXPECT_EQ(c.Call("env A"), "ok b");
-  EXPECT_EQ(c.Call("fds"), "ok 0,1,2,3");
+  EXPECT_EQ(c.Call("fds"), "ok 0,1,2,3,5");
   EXPECT_EQ(z->MemoryUsage("dev"), -1);
   z->Kill(w->pid);
   EXPECT_TRUE(c.WaitEof());

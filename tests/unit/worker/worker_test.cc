@@ -2,6 +2,7 @@
 // HTTP/1.1 on the other, as the thaw server will.
 #include "worker/worker.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -192,6 +193,62 @@ TEST(WorkerTest, SklearnWithoutThePythonZygoteReportsOnPing) {
   EXPECT_EQ(r.status, 500);
   EXPECT_NE(r.body.find("scikit-learn runtime is not loaded in this worker"), std::string::npos);
   EXPECT_EQ(worker.CloseAndWait(), 0);
+}
+
+// The sandbox hears once that the cold start is over: after the first invocation's answer,
+// not after the ping before it, and not again (the later answers precede the check, and the
+// worker has exited before the last one).
+TEST(WorkerTest, FirstInvocationIsAnnouncedOnce) {
+  int p[2];
+  ASSERT_EQ(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+  WorkerSpec spec = Spec(kFixtures / "binary/model");
+  const int announce = p[1];
+  spec.on_first_invocation = [announce] { EXPECT_EQ(write(announce, "x", 1), 1); };
+  WorkerProcess worker(spec);
+  close(p[1]);
+  auto announced = [&] {
+    std::string got;
+    char buf[16];
+    for (ssize_t n; (n = read(p[0], buf, sizeof buf)) > 0;) got.append(buf, n);
+    return got;
+  };
+  EXPECT_EQ(worker.Exchange(kPing).status, 200);
+  EXPECT_EQ(announced(), "");
+  const std::string row = ReadFile(kFixtures / "binary/inputs/single.csv");
+  EXPECT_EQ(worker.Exchange(Post(row, "text/csv", "text/csv")).status, 200);
+  pollfd ready{p[0], POLLIN, 0};  // announced after the answer is written: wait for it
+  EXPECT_EQ(poll(&ready, 1, 10000), 1);
+  EXPECT_EQ(announced(), "x");
+  EXPECT_EQ(worker.Exchange(Post(row, "text/csv", "text/csv")).status, 200);
+  EXPECT_EQ(worker.Exchange(kPing).status, 200);
+  EXPECT_EQ(worker.CloseAndWait(), 0);
+  EXPECT_EQ(announced(), "");
+  close(p[0]);
+}
+
+// Counts the entries of /proc/self/<dir> (descriptors or threads).
+int CountProcEntries(const char* dir) {
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(fs::path("/proc/self") / dir)) {
+    (void)e;
+    ++n;
+  }
+  return n;
+}
+
+// The pre-warm leaves no descriptor or thread behind, and a worker started after it in the
+// same process serves as usual. (In a child: it tunes malloc for the rest of the process.)
+TEST(WorkerTest, PrewarmLeavesNothingBehind) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    const int fds = CountProcEntries("fd"), threads = CountProcEntries("task");
+    PrewarmWorker(nullptr);
+    _exit(CountProcEntries("fd") == fds && CountProcEntries("task") == threads ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  PrewarmWorker([] { return true; });  // stopped at once: touches nothing here
 }
 
 }  // namespace

@@ -4,13 +4,16 @@
 #include "worker/xgboost_runtime.h"
 
 #include <gtest/gtest.h>
+#include <xgboost/c_api.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "fakes/temp_dir.h"
 #include "unit/worker/fixtures.h"
@@ -273,6 +276,120 @@ TEST(XgboostRuntimeTest, RandomPayloadsNeverCrash) {
     }
   }
   EXPECT_GT(ok, 20);
+}
+
+}  // namespace
+}  // namespace thaw::worker
+
+namespace thaw::worker {
+namespace {
+
+// The booster's own JSON config, as libxgboost reports it after loading `path`.
+nlohmann::json BoosterConfig(const fs::path& path) {
+  BoosterHandle h = nullptr;
+  EXPECT_EQ(XGBoosterCreate(nullptr, 0, &h), 0);
+  EXPECT_EQ(XGBoosterLoadModel(h, path.c_str()), 0) << XGBGetLastError();
+  bst_ulong len = 0;
+  const char* text = nullptr;
+  EXPECT_EQ(XGBoosterSaveJsonConfig(h, &len, &text), 0);
+  nlohmann::json config = nlohmann::json::parse(text, text + len);
+  XGBoosterFree(h);
+  return config;
+}
+
+// The legacy binary header names what the config would: objective and booster.
+TEST(LegacyBinaryHeaderTest, AgreesWithTheBoosterConfig) {
+  for (const char* model : {"binary/model/xgboost-model", "multiclass/model/xgboost-model",
+                            "vote/model/xgboost-model-0", "ensemble/model/xgboost-model-1"}) {
+    SCOPED_TRACE(model);
+    auto header = ReadLegacyBinaryHeader(ReadFile(kFixtures / model));
+    ASSERT_TRUE(header.has_value());
+    const nlohmann::json config = BoosterConfig(kFixtures / model);
+    EXPECT_EQ(header->objective, config["learner"]["objective"]["name"]);
+    EXPECT_EQ(header->booster, config["learner"]["gradient_booster"]["name"]);
+  }
+}
+
+TEST(LegacyBinaryHeaderTest, OtherFormatsAndDamagedBytesAreNotOne) {
+  EXPECT_FALSE(ReadLegacyBinaryHeader(ReadFile(kFixtures / "regression/model/xgboost-model")));
+  EXPECT_FALSE(ReadLegacyBinaryHeader(ReadFile(kFixtures / "early_stop/model/xgboost-model")));
+  const std::string binary = ReadFile(kFixtures / "binary/model/xgboost-model");
+  for (size_t cut : {0, 3, 100, 143, 150, 170}) {
+    EXPECT_FALSE(ReadLegacyBinaryHeader(binary.substr(0, cut))) << cut;
+  }
+  std::string huge = binary;
+  huge[140 + 7] = 0x7f;  // the objective's length: far beyond the file
+  EXPECT_FALSE(ReadLegacyBinaryHeader(huge));
+}
+
+// Trains a small model of `booster` in-process and saves it in the legacy binary format.
+std::string TrainLegacyBinary(const char* booster) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(0, 1);
+  std::vector<float> x(200 * 4), y(200);
+  for (size_t i = 0; i < y.size(); ++i) {
+    for (size_t j = 0; j < 4; ++j) x[i * 4 + j] = u(rng);
+    y[i] = x[i * 4] + x[i * 4 + 1] > 1 ? 1.f : 0.f;
+  }
+  DMatrixHandle dm = nullptr;
+  EXPECT_EQ(XGDMatrixCreateFromMat(x.data(), 200, 4, NAN, &dm), 0);
+  EXPECT_EQ(XGDMatrixSetFloatInfo(dm, "label", y.data(), y.size()), 0);
+  BoosterHandle h = nullptr;
+  EXPECT_EQ(XGBoosterCreate(&dm, 1, &h), 0);
+  XGBoosterSetParam(h, "booster", booster);
+  XGBoosterSetParam(h, "objective", "binary:logistic");
+  XGBoosterSetParam(h, "nthread", "1");
+  XGBoosterSetParam(h, "max_depth", "3");
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(XGBoosterUpdateOneIter(h, i, dm), 0);
+  bst_ulong len = 0;
+  const char* raw = nullptr;
+  EXPECT_EQ(XGBoosterSaveModelToBuffer(h, R"({"format": "deprecated"})", &len, &raw), 0)
+      << XGBGetLastError();
+  std::string out(raw, len);
+  XGBoosterFree(h);
+  XGDMatrixFree(dm);
+  return out;
+}
+
+// Non-tree boosters found from the header still take the DMatrix path: answers equal those of a
+// runtime that never predicts in place.
+TEST(XgboostRuntimeTest, DartAndLinearModelsFromTheBinaryHeader) {
+  for (const char* booster : {"gblinear", "dart", "gbtree"}) {
+    SCOPED_TRACE(booster);
+    const std::string bytes = TrainLegacyBinary(booster);
+    auto header = ReadLegacyBinaryHeader(bytes);
+    ASSERT_TRUE(header.has_value());
+    EXPECT_EQ(header->booster, booster);
+    EXPECT_EQ(header->objective, "binary:logistic");
+    testing::TempDir dir;
+    WriteFile(dir.path() / "xgboost-model", bytes);
+    XgboostRuntime rt(Options(dir.path()));
+    ASSERT_TRUE(rt.load_status().ok()) << rt.load_status().message();
+    XgboostOptions dmatrix_only = Options(dir.path());
+    dmatrix_only.inplace_predict = false;
+    XgboostRuntime reference(dmatrix_only);
+    const std::string rows = "0.1,0.9,0.3,0.4\n0.8,0.7,0.2,0.1\n";
+    HttpResponse got = rt.Invoke("text/csv", "text/csv", rows);
+    HttpResponse want = reference.Invoke("text/csv", "text/csv", rows);
+    EXPECT_EQ(got.status, 200u) << got.body;
+    EXPECT_EQ(got.body, want.body);
+  }
+}
+
+// A model held in memory (the pre-warm's) answers as the same bytes read from a file do.
+TEST(XgboostRuntimeTest, ModelBytesAnswerLikeTheFile) {
+  const std::string bytes = ReadFile(kFixtures / "binary/model/xgboost-model");
+  XgboostOptions from_memory;
+  from_memory.model_bytes = bytes;
+  XgboostRuntime memory(from_memory);
+  XgboostRuntime file(Options(kFixtures / "binary/model"));
+  ASSERT_TRUE(memory.load_status().ok()) << memory.load_status().message();
+  const std::string rows = ReadFile(kFixtures / "binary/inputs/rows.csv");
+  EXPECT_EQ(memory.Invoke("text/csv", "application/json", rows).body,
+            file.Invoke("text/csv", "application/json", rows).body);
+  XgboostOptions garbage;
+  garbage.model_bytes = "not a model";
+  EXPECT_FALSE(XgboostRuntime(garbage).load_status().ok());
 }
 
 }  // namespace
