@@ -12,8 +12,6 @@ bash scripts/install-deps.sh
 cmake --preset release
 cmake --build --preset release -j "$(nproc)"
 
-export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-AKIDTHAWDEMO}
-export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-thaw-demo-secret}
 export AWS_DEFAULT_REGION=us-east-1 AWS_PAGER="" AWS_CLI_AUTO_PROMPT=off
 AWS=(/usr/bin/aws --endpoint-url "http://127.0.0.1:$PORT" --output json)
 
@@ -30,6 +28,11 @@ nohup build/release/thaw serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" \
 echo $! >"$DATA/thaw.pid"
 for _ in $(seq 100); do [ -s "$DATA/port" ] && break; sleep 0.1; done
 [ -s "$DATA/port" ] || { cat "$DATA/thaw.log"; exit 1; }
+# Every request is SigV4-signed: the server created its key pair in $DATA/credentials on its
+# first start; sign with it, as any AWS client would.
+AWS_ACCESS_KEY_ID=$(sed -n 's/^aws_access_key_id *= *//p' "$DATA/credentials" | head -n1)
+AWS_SECRET_ACCESS_KEY=$(sed -n 's/^aws_secret_access_key *= *//p' "$DATA/credentials" | head -n1)
+export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 
 THAW=(build/release/thaw)
 "${AWS[@]}" sagemaker delete-endpoint --endpoint-name demo-xgb >/dev/null 2>&1 &&
