@@ -6,6 +6,8 @@
 //   GET  /metrics                            Prometheus text
 //   POST /  X-Amz-Target: SageMaker.<Op>     control plane, awsJson1_1
 //   POST /endpoints/{name}/invocations       runtime, rest-json
+//   POST / X-Amz-Target: GraniteServiceVersion20100801.<Op>, POST /service/GraniteService…/
+//        operation/<Op>, POST / form-encoded Action=<Op>    CloudWatch (cloudwatch_api.h)
 //   anything else                            404 UnknownOperationException (JSON)
 //
 // Handle() runs on an I/O thread; control-plane work (SQLite) is moved to the blocking pool and
@@ -15,11 +17,13 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "api/cloudwatch_api.h"
 #include "api/http_server.h"
 #include "api/http_types.h"
 #include "api/runtime_api.h"
 #include "control/control_plane.h"
 #include "fleet/fleet.h"
+#include "metrics/metrics_service.h"
 
 namespace thaw::api {
 
@@ -28,7 +32,9 @@ Response BodyTooLarge(const Request& header, const std::string& request_id);
 
 class Api {
  public:
-  Api(control::ControlPlane& control, fleet::Fleet& fleet, boost::asio::thread_pool& blocking);
+  // `metrics` (may be null: no metrics) records invocations and answers CloudWatch.
+  Api(control::ControlPlane& control, fleet::Fleet& fleet, boost::asio::thread_pool& blocking,
+      metrics::MetricsService* metrics = nullptr);
 
   boost::asio::awaitable<Response> Handle(Request& request, RequestContext& context);
 
@@ -42,6 +48,7 @@ class Api {
   control::ControlPlane& control_;
   fleet::Fleet& fleet_;
   RuntimeApi runtime_;
+  CloudWatchApi cloudwatch_;
   boost::asio::thread_pool& blocking_;
   std::atomic<bool> ready_{false};
 };

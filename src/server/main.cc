@@ -19,7 +19,9 @@
 #include "control/control_plane.h"
 #include "control/serving.h"
 #include "fleet/fleet.h"
+#include "metrics/metrics_service.h"
 #include "sandbox/zygote.h"
+#include "server/metrics_wiring.h"
 #include "server/options.h"
 #include "store/store.h"
 #include "worker/worker.h"
@@ -120,7 +122,11 @@ int Serve(const ServeOptions& opts) {
     log->warn("--sandbox unsafe-off: workers run WITHOUT isolation (development only)");
   }
   log->info("sandbox ready: cgroups {}", (*zygote)->cgroup_mode());
-  ZygoteLauncher launcher(**zygote);
+  ZygoteLauncher zygote_launcher(**zygote);
+  sandbox::Zygote& zygote_ref = **zygote;
+  TrackingLauncher launcher(zygote_launcher, [&zygote_ref](const std::string& worker_id) {
+    return zygote_ref.MemoryUsage(worker_id);
+  });
 
   std::error_code ec;
   fs::path data_dir = fs::absolute(opts.data_dir, ec);
@@ -151,14 +157,21 @@ int Serve(const ServeOptions& opts) {
   serving_opts.keep_alive = std::chrono::seconds(opts.keep_alive);
   serving_opts.invocation_timeout = std::chrono::seconds(opts.invocation_timeout);
   serving_opts.startup_timeout = std::chrono::seconds(opts.startup_timeout);
-  control::FleetServing serving(fleet, serving_opts);
+  control::FleetServing fleet_serving(fleet, serving_opts);
+  TrackingServing serving(fleet_serving);
   control::ControlOptions control_opts;
   control_opts.identity = {opts.region, opts.account_id};
   control_opts.max_endpoints = static_cast<size_t>(opts.max_endpoints);
   control_opts.max_total_concurrency = opts.max_total_concurrency;
   control::ControlPlane control(**store, clock, deployer, serving, jobs, control_opts);
 
-  api::Api app(control, fleet, blocking_pool);
+  metrics::MetricsOptions metrics_opts;
+  metrics_opts.retention_days = opts.metrics_retention_days;
+  metrics_opts.flush_interval = std::chrono::seconds(opts.metrics_flush_seconds);
+  metrics::MetricsService metrics(**store, clock, metrics_opts,
+                                  MakeSampleSource(fleet, serving, launcher));
+
+  api::Api app(control, fleet, blocking_pool, &metrics);
   api::HttpServerOptions http_opts;
   http_opts.host = host;
   http_opts.port = port;
@@ -189,6 +202,7 @@ int Serve(const ServeOptions& opts) {
 
   server.Start();
   fleet.Start();
+  metrics.Start();
   app.SetReady(true);
   log->info("thaw listening on {}:{} data_dir={} region={} account={}", host, server.port(),
             data_dir.string(), opts.region, opts.account_id);
@@ -204,6 +218,11 @@ int Serve(const ServeOptions& opts) {
   blocking_pool.join();
   deploy_pool.stop();  // queued jobs resume after restart (ControlPlane::Recover)
   deploy_pool.join();
+  metrics.Stop();  // the last aggregates reach the database before it closes
+  if (metrics.dropped_records() > 0) {
+    log->warn("metrics: {} invocation records were dropped (buffer full)",
+              metrics.dropped_records());
+  }
   (*store)->Close();
   log->info("thaw stopped cleanly");
   return 0;

@@ -36,6 +36,10 @@ const std::vector<OptionSpec>& ServeOptionTable() {
        "\"on\" (cgroups, namespaces, unprivileged uid) or \"unsafe-off\" for development on "
        "hosts where the sandbox cannot be set up",
        &O::sandbox},
+      {"metrics-retention-days", "days of per-minute metrics kept in the database",
+       &O::metrics_retention_days, 1, 455},
+      {"metrics-flush-seconds", "seconds between writes of metric aggregates to the database",
+       &O::metrics_flush_seconds, 1, 3600},
   };
   return kTable;
 }
