@@ -17,7 +17,7 @@ from pathlib import Path
 import botocore.exceptions
 import pytest
 
-from thaw_harness import CLIENTS_DIR, REGION, client_env, find_non_system, run_modern_boto3
+from thaw_harness import CLIENTS_DIR, REGION, client_env, find_non_system, poll, run_modern_boto3
 
 NAMESPACE = "AWS/SageMaker"
 CSV_ROW = "0.1,0.2,0.3,0.4"
@@ -172,6 +172,33 @@ def test_get_metric_data_and_list_metrics_boto3_126(cw, traffic):
     assert {"Invocations", "Invocation4XXErrors", "Invocation5XXErrors", "ModelLatency",
             "OverheadLatency", "ModelSetupTime"} <= names
     assert all(m["Dimensions"] == dims(name) for m in listed["Metrics"])
+
+
+def test_sampled_metrics(server, cw, traffic):
+    """Utilisation is sampled every second from the fleet; memory from the workers' cgroups."""
+    start, end = window()
+    name = traffic["endpoint"]
+
+    def listed(namespace, metric):
+        return cw.list_metrics(Namespace=namespace, MetricName=metric,
+                               Dimensions=[{"Name": "EndpointName", "Value": name}])["Metrics"]
+
+    poll(lambda: listed(NAMESPACE, "ServerlessConcurrentExecutionsUtilization"), bool, timeout=10,
+         what="a utilisation sample")
+    [dp] = cw.get_metric_statistics(
+        Namespace=NAMESPACE, MetricName="ServerlessConcurrentExecutionsUtilization",
+        Dimensions=dims(name), StartTime=start, EndTime=end, Period=3600,
+        Statistics=["Minimum", "Maximum"])["Datapoints"]
+    assert 0 <= dp["Minimum"] <= dp["Maximum"] <= 1  # busy workers / MaxConcurrency
+    if "cgroups none" in server.log_text():
+        pytest.skip("no cgroups on this host: no MemoryUtilization")
+    # The traffic's worker stays warm (keep-alive), so its memory is sampled.
+    poll(lambda: listed("/aws/sagemaker/Endpoints", "MemoryUtilization"), bool, timeout=10,
+         what="a memory sample")
+    [dp] = cw.get_metric_statistics(
+        Namespace="/aws/sagemaker/Endpoints", MetricName="MemoryUtilization", Dimensions=dims(name),
+        StartTime=start, EndTime=end, Period=3600, Statistics=["Maximum"])["Datapoints"]
+    assert dp["Unit"] == "Percent" and 0 < dp["Maximum"] < 100
 
 
 def modern_calls(endpoint, start, end):
