@@ -57,7 +57,7 @@ TEST(LogSketch, QuantilesWithinOnePercentOnSeveralDistributions) {
     std::mt19937_64 gen(42);
     std::vector<double> values;
     LogSketch sketch;
-    for (int i = 0; i < 100000; ++i) {
+    for (int i = 0; i < 30000; ++i) {
       double v = std::max(1.0, d.draw(gen));
       values.push_back(v);
       sketch.Add(v);
