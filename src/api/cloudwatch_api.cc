@@ -1,6 +1,7 @@
 #include "api/cloudwatch_api.h"
 
 #include <boost/asio/use_awaitable.hpp>
+#include <cctype>
 
 #include "api/cloudwatch_codec.h"
 #include "api/cloudwatch_ops.h"
