@@ -13,14 +13,8 @@ import { AwsSmithyRpcV2CborProtocol } from "@aws-sdk/core/protocols";
 
 const req = JSON.parse(readFileSync(0, "utf8"));
 const config = { endpoint: req.endpointUrl, region: "us-east-1", maxAttempts: 1 };
-if (req.protocol === "cbor") {
-  config.protocol = AwsSmithyRpcV2CborProtocol;
-  config.protocolSettings = {
-    defaultNamespace: "com.amazonaws.cloudwatch",
-    serviceTarget: "GraniteServiceVersion20100801",
-    awsQueryCompatible: true,
-  };
-}
+// The opt-in as a user writes it: the client's own protocolSettings stay in force.
+if (req.protocol === "cbor") config.protocol = AwsSmithyRpcV2CborProtocol;
 const client = new CloudWatchClient(config);
 const dims = [
   { Name: "EndpointName", Value: req.endpoint },
