@@ -106,6 +106,10 @@ int Serve(const ServeOptions& opts) {
     log->error("--listen must be HOST:PORT, got \"{}\"", opts.listen);
     return 2;
   }
+  if (opts.metrics != "on" && opts.metrics != "off") {
+    log->error("--metrics must be \"on\" or \"off\", got \"{}\"", opts.metrics);
+    return 2;
+  }
   if (opts.sandbox != "on" && opts.sandbox != "unsafe-off") {
     log->error("--sandbox must be \"on\" or \"unsafe-off\", got \"{}\"", opts.sandbox);
     return 2;
@@ -171,7 +175,8 @@ int Serve(const ServeOptions& opts) {
   metrics::MetricsService metrics(**store, clock, metrics_opts,
                                   MakeSampleSource(fleet, serving, launcher));
 
-  api::Api app(control, fleet, blocking_pool, &metrics);
+  const bool metrics_on = opts.metrics == "on";
+  api::Api app(control, fleet, blocking_pool, metrics_on ? &metrics : nullptr);
   api::HttpServerOptions http_opts;
   http_opts.host = host;
   http_opts.port = port;
@@ -202,7 +207,7 @@ int Serve(const ServeOptions& opts) {
 
   server.Start();
   fleet.Start();
-  metrics.Start();
+  if (metrics_on) metrics.Start();
   app.SetReady(true);
   log->info("thaw listening on {}:{} data_dir={} region={} account={}", host, server.port(),
             data_dir.string(), opts.region, opts.account_id);

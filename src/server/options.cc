@@ -36,6 +36,9 @@ const std::vector<OptionSpec>& ServeOptionTable() {
        "\"on\" (cgroups, namespaces, unprivileged uid) or \"unsafe-off\" for development on "
        "hosts where the sandbox cannot be set up",
        &O::sandbox},
+      {"metrics",
+       "\"on\" records every invocation and serves the CloudWatch API; \"off\" does neither",
+       &O::metrics},
       {"metrics-retention-days", "days of per-minute metrics kept in the database",
        &O::metrics_retention_days, 1, 455},
       {"metrics-flush-seconds", "seconds between writes of metric aggregates to the database",

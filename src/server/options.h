@@ -27,6 +27,7 @@ struct ServeOptions {
   int64_t invocation_timeout = 60;      // seconds a worker may take to answer /invocations
   int64_t startup_timeout = 180;        // seconds a new worker may take to pass /ping
   std::string sandbox = "on";           // "on" | "unsafe-off"
+  std::string metrics = "on";           // "on" | "off" (no recording, no CloudWatch API)
   int64_t metrics_retention_days = 15;  // CloudWatch keeps 1-minute data 15 days
   int64_t metrics_flush_seconds = 5;    // how often aggregates are written to SQLite
 };
