@@ -329,3 +329,12 @@ def test_aggregates_survive_a_restart(server, traffic):
                                    Dimensions=dims(traffic["endpoint"]), StartTime=start,
                                    EndTime=end, Period=3600, Statistics=["Sum"])
     assert sum(dp["Sum"] for dp in out["Datapoints"]) == traffic["invocations"]
+
+
+def test_metrics_off(launch):
+    """--metrics off: nothing recorded, and CloudWatch says so instead of answering empty."""
+    srv = launch("--metrics", "off")
+    with pytest.raises(botocore.exceptions.ClientError) as info:
+        srv.client("cloudwatch").list_metrics(Namespace=NAMESPACE)
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    assert info.value.response["Error"]["Message"] == "Metrics are not enabled on this server."
