@@ -31,3 +31,13 @@ if ((${#missing[@]})); then
   apt-get -o DPkg::Lock::Timeout=600 update
   apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}"
 fi
+
+# The JS SDK v3 clients of the e2e suite (tests/e2e/clients/js), pinned by package-lock.json.
+# Node comes from the machine (Debian's `nodejs` + `npm`, or NodeSource); without npm the JS
+# tests skip.
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if command -v npm >/dev/null 2>&1; then
+  (cd "$repo_root/tests/e2e/clients/js" && npm ci --no-audit --no-fund)
+else
+  echo "npm not found: skipping tests/e2e/clients/js (the JS SDK e2e tests will skip)" >&2
+fi

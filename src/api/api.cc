@@ -34,8 +34,23 @@ Response BodyTooLarge(const Request& header, const std::string& request_id) {
                        header, request_id);
 }
 
-Api::Api(control::ControlPlane& control, fleet::Fleet& fleet, boost::asio::thread_pool& blocking)
-    : control_(control), fleet_(fleet), runtime_(fleet, control.identity()), blocking_(blocking) {}
+namespace {
+
+const Clock& SystemClockInstance() {
+  static const SystemClock clock;
+  return clock;
+}
+
+}  // namespace
+
+Api::Api(control::ControlPlane& control, fleet::Fleet& fleet, boost::asio::thread_pool& blocking,
+         metrics::MetricsService* metrics)
+    : control_(control),
+      fleet_(fleet),
+      runtime_(fleet, control.identity(), metrics,
+               metrics ? metrics->clock() : SystemClockInstance()),
+      cloudwatch_(metrics, blocking),
+      blocking_(blocking) {}
 
 boost::asio::awaitable<Response> Api::Handle(Request& req, RequestContext& ctx) {
   if (gate_ != nullptr) {
@@ -64,6 +79,10 @@ boost::asio::awaitable<Response> Api::Handle(Request& req, RequestContext& ctx) 
     res.body() = fleet_.PrometheusText();
     res.prepare_payload();
     co_return res;
+  }
+
+  if (std::optional<CloudWatchCall> cw = MatchCloudWatch(req)) {
+    co_return co_await cloudwatch_.Handle(req, ctx, *cw);
   }
 
   auto amz_target = req.find("X-Amz-Target");

@@ -6,6 +6,8 @@
 //   GET  /metrics                            Prometheus text
 //   POST /  X-Amz-Target: SageMaker.<Op>     control plane, awsJson1_1
 //   POST /endpoints/{name}/invocations       runtime, rest-json
+//   POST / X-Amz-Target: GraniteServiceVersion20100801.<Op>, POST /service/GraniteService…/
+//        operation/<Op>, POST / form-encoded Action=<Op>    CloudWatch (cloudwatch_api.h)
 //   anything else                            404 UnknownOperationException (JSON)
 //
 // Every request but GET /ping and /metrics passes the AuthGate (SigV4) first.
@@ -18,11 +20,13 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "api/auth_gate.h"
+#include "api/cloudwatch_api.h"
 #include "api/http_server.h"
 #include "api/http_types.h"
 #include "api/runtime_api.h"
 #include "control/control_plane.h"
 #include "fleet/fleet.h"
+#include "metrics/metrics_service.h"
 
 namespace thaw::api {
 
@@ -31,7 +35,9 @@ Response BodyTooLarge(const Request& header, const std::string& request_id);
 
 class Api {
  public:
-  Api(control::ControlPlane& control, fleet::Fleet& fleet, boost::asio::thread_pool& blocking);
+  // `metrics` (may be null: no metrics) records invocations and answers CloudWatch.
+  Api(control::ControlPlane& control, fleet::Fleet& fleet, boost::asio::thread_pool& blocking,
+      metrics::MetricsService* metrics = nullptr);
 
   boost::asio::awaitable<Response> Handle(Request& request, RequestContext& context);
 
@@ -48,6 +54,7 @@ class Api {
   control::ControlPlane& control_;
   fleet::Fleet& fleet_;
   RuntimeApi runtime_;
+  CloudWatchApi cloudwatch_;
   boost::asio::thread_pool& blocking_;
   std::atomic<bool> ready_{false};
   const AuthGate* gate_ = nullptr;

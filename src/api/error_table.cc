@@ -3,44 +3,114 @@
 #include <array>
 #include <nlohmann/json.hpp>
 
+#include "api/cloudwatch_codec.h"
+
 namespace thaw::api {
 namespace {
 
 struct Row {
   Code code;
-  WireError aws_json;   // control plane (awsJson1_1)
-  WireError rest_json;  // runtime (rest-json): its validation code is "ValidationError"
+  WireError aws_json;    // control plane (awsJson1_1)
+  WireError rest_json;   // runtime (rest-json): its validation code is "ValidationError"
+  WireError cloudwatch;  // every CloudWatch protocol: the model's query code + shape
 };
+
+constexpr WireError kCwInvalid{"InvalidParameterValue", 400, "InvalidParameterValueException"};
+constexpr WireError kCwInternal{"InternalServiceError", 500, "InternalServiceFault"};
 
 // Never 429/500/503 for a client's own mistake: botocore retries those (sagemaker-api.md §7.2).
 constexpr std::array kTable = {
-    Row{Code::kInvalidArgument, {"ValidationException", 400}, {"ValidationError", 400}},
-    Row{Code::kNotFound, {"ValidationException", 400}, {"ValidationError", 400}},
-    Row{Code::kAlreadyExists, {"ValidationException", 400}, {"ValidationError", 400}},
-    Row{Code::kFailedPrecondition, {"ValidationException", 400}, {"ValidationError", 400}},
-    Row{Code::kResourceLimit, {"ResourceLimitExceeded", 400}, {"ValidationError", 400}},
+    Row{Code::kInvalidArgument, {"ValidationException", 400}, {"ValidationError", 400}, kCwInvalid},
+    Row{Code::kNotFound, {"ValidationException", 400}, {"ValidationError", 400}, kCwInvalid},
+    Row{Code::kAlreadyExists, {"ValidationException", 400}, {"ValidationError", 400}, kCwInvalid},
+    Row{Code::kFailedPrecondition,
+        {"ValidationException", 400},
+        {"ValidationError", 400},
+        kCwInvalid},
+    Row{Code::kResourceLimit,
+        {"ResourceLimitExceeded", 400},
+        {"ValidationError", 400},
+        {"LimitExceeded", 400, "LimitExceededFault"}},
     Row{Code::kUnknownOperation,
         {"UnknownOperationException", 400},
-        {"UnknownOperationException", 404}},
-    Row{Code::kSerialization, {"SerializationException", 400}, {"ValidationError", 400}},
-    Row{Code::kThrottled, {"ThrottlingException", 400}, {"ThrottlingException", 400}},
-    Row{Code::kModelError, {"ModelError", 424}, {"ModelError", 424}},
-    Row{Code::kUnavailable, {"ServiceUnavailable", 503}, {"ServiceUnavailable", 503}},
-    Row{Code::kInternal, {"InternalFailure", 500}, {"InternalFailure", 500}},
+        {"UnknownOperationException", 404},
+        {"InvalidAction", 400}},
+    Row{Code::kSerialization,
+        {"SerializationException", 400},
+        {"ValidationError", 400},
+        kCwInvalid},
+    Row{Code::kThrottled,
+        {"ThrottlingException", 400},
+        {"ThrottlingException", 400},
+        {"Throttling", 400}},
+    Row{Code::kModelError, {"ModelError", 424}, {"ModelError", 424}, kCwInternal},
+    Row{Code::kUnavailable,
+        {"ServiceUnavailable", 503},
+        {"ServiceUnavailable", 503},
+        {"ServiceUnavailable", 503}},
+    Row{Code::kInternal, {"InternalFailure", 500}, {"InternalFailure", 500}, kCwInternal},
+    Row{Code::kMissingParameter,
+        {"ValidationException", 400},
+        {"ValidationError", 400},
+        {"MissingParameter", 400, "MissingRequiredParameterException"}},
+    Row{Code::kInvalidCombination,
+        {"ValidationException", 400},
+        {"ValidationError", 400},
+        {"InvalidParameterCombination", 400, "InvalidParameterCombinationException"}},
+    Row{Code::kInvalidNextToken,
+        {"ValidationException", 400},
+        {"ValidationError", 400},
+        {"InvalidNextToken", 400, "InvalidNextToken"}},
 };
+
+bool IsCloudWatch(Protocol p) {
+  return p == Protocol::kCloudWatchQuery || p == Protocol::kCloudWatchJson ||
+         p == Protocol::kCloudWatchCbor;
+}
+
+Response CloudWatchError(const Status& status, Protocol protocol, WireError wire,
+                         const Request& request, const std::string& request_id) {
+  Response res{static_cast<http::status>(wire.http_status), request.version()};
+  std::string_view fault = wire.http_status >= 500 ? "Receiver" : "Sender";
+  if (protocol == Protocol::kCloudWatchQuery) {
+    res.set(http::field::content_type, "text/xml");
+    res.body() = EncodeQueryErrorXml(fault, wire.code, status.message(), request_id);
+  } else {
+    // The awsQueryCompatible trait: clients map the error back to the query code by this header.
+    res.set("x-amzn-query-error", std::string(wire.code) + ";" + std::string(fault));
+    nlohmann::json body = {{"__type", "com.amazonaws.cloudwatch#" +
+                                          std::string(wire.shape.empty() ? wire.code : wire.shape)},
+                           {"message", status.message()}};
+    if (protocol == Protocol::kCloudWatchJson) {
+      res.set(http::field::content_type, "application/x-amz-json-1.0");
+      res.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    } else {
+      res.set(http::field::content_type, "application/cbor");
+      res.set("smithy-protocol", "rpc-v2-cbor");
+      res.body() = EncodeCbor(body);
+    }
+  }
+  res.set("x-amzn-RequestId", request_id);
+  res.keep_alive(request.keep_alive());
+  res.prepare_payload();
+  return res;
+}
 
 }  // namespace
 
 WireError MapError(Code code, Protocol protocol) {
   for (const Row& row : kTable) {
-    if (row.code == code) return protocol == Protocol::kAwsJson11 ? row.aws_json : row.rest_json;
+    if (row.code != code) continue;
+    if (IsCloudWatch(protocol)) return row.cloudwatch;
+    return protocol == Protocol::kAwsJson11 ? row.aws_json : row.rest_json;
   }
-  return {"InternalFailure", 500};
+  return IsCloudWatch(protocol) ? kCwInternal : WireError{"InternalFailure", 500};
 }
 
 Response ErrorResponse(const Status& status, Protocol protocol, const Request& request,
                        const std::string& request_id) {
   WireError wire = MapError(status.code(), protocol);
+  if (IsCloudWatch(protocol)) return CloudWatchError(status, protocol, wire, request, request_id);
   Response res{static_cast<http::status>(wire.http_status), request.version()};
   nlohmann::json body = {{"__type", wire.code}};
   // botocore reads `message` then `Message`; modeled SageMaker errors need `Message`, JS v3 reads

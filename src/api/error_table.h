@@ -13,11 +13,17 @@ namespace thaw::api {
 enum class Protocol {
   kAwsJson11,  // SageMaker control plane
   kRestJson,   // SageMaker Runtime
+  // CloudWatch, in the protocol the request came in (modern-clients.md §3, §4.3):
+  kCloudWatchQuery,  // awsQuery: XML <ErrorResponse>
+  kCloudWatchJson,   // awsJson1_0: {"__type": "com.amazonaws.cloudwatch#<Shape>"} +
+                     // x-amzn-query-error
+  kCloudWatchCbor,   // rpc-v2-cbor: the same map in CBOR + x-amzn-query-error
 };
 
 struct WireError {
   std::string_view code;  // AWS error code, e.g. "ValidationException"
   unsigned http_status;
+  std::string_view shape = {};  // CloudWatch: the model's exception shape ("" = code)
 };
 
 WireError MapError(Code code, Protocol protocol);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/error_table.h"
+#include "api/invocation_metrics.h"
 
 namespace thaw::api {
 namespace {
@@ -61,8 +62,9 @@ Response OversizeResponse(const Request& header, const std::string& request_id) 
                        Protocol::kRestJson, header, request_id);
 }
 
-RuntimeApi::RuntimeApi(fleet::Fleet& fleet, Identity identity)
-    : fleet_(fleet), identity_(std::move(identity)) {}
+RuntimeApi::RuntimeApi(fleet::Fleet& fleet, Identity identity, metrics::Recorder* recorder,
+                       const Clock& clock)
+    : fleet_(fleet), identity_(std::move(identity)), recorder_(recorder), clock_(clock) {}
 
 Response RuntimeApi::ModelError(const Request& req, const RequestContext& ctx,
                                 const std::string& endpoint, unsigned original_status,
@@ -92,6 +94,7 @@ Response RuntimeApi::ModelError(const Request& req, const RequestContext& ctx,
 
 boost::asio::awaitable<Response> RuntimeApi::Invoke(Request& req, RequestContext& ctx,
                                                     std::string endpoint) {
+  const WallTime started = clock_.Now();
   fleet::InvokeRequest invoke{std::move(req.body()), Header(req, "Content-Type"),
                               Header(req, "Accept"), Header(req, kCustomAttributes)};
   fleet::InvokeResult result;
@@ -107,6 +110,10 @@ boost::asio::awaitable<Response> RuntimeApi::Invoke(Request& req, RequestContext
     }
     result = co_await pool->Invoke(invoke);
     if (result.failure != fleet::InvokeFailure::kDraining) break;
+  }
+  if (recorder_) {
+    recorder_->Record(
+        MakeInvocationRecord(pool->spec(), result, invoke.body.size(), started, clock_.Now()));
   }
 
   switch (result.failure) {

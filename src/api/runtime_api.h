@@ -10,7 +10,9 @@
 
 #include "api/http_server.h"
 #include "common/arn.h"
+#include "common/clock.h"
 #include "fleet/fleet.h"
+#include "metrics/record.h"
 
 namespace thaw::api {
 
@@ -22,7 +24,9 @@ Response OversizeResponse(const Request& header, const std::string& request_id);
 
 class RuntimeApi {
  public:
-  RuntimeApi(fleet::Fleet& fleet, Identity identity);
+  // `recorder` (may be null) gets one record per invocation; `clock` times it.
+  RuntimeApi(fleet::Fleet& fleet, Identity identity, metrics::Recorder* recorder,
+             const Clock& clock);
   boost::asio::awaitable<Response> Invoke(Request& request, RequestContext& context,
                                           std::string endpoint);
 
@@ -32,6 +36,8 @@ class RuntimeApi {
 
   fleet::Fleet& fleet_;
   Identity identity_;
+  metrics::Recorder* recorder_;
+  const Clock& clock_;
 };
 
 }  // namespace thaw::api

@@ -28,6 +28,12 @@ const char* CodeName(Code code) {
       return "UNAVAILABLE";
     case Code::kInternal:
       return "INTERNAL";
+    case Code::kMissingParameter:
+      return "MISSING_PARAMETER";
+    case Code::kInvalidCombination:
+      return "INVALID_COMBINATION";
+    case Code::kInvalidNextToken:
+      return "INVALID_NEXT_TOKEN";
   }
   return "UNKNOWN";
 }

@@ -23,6 +23,10 @@ enum class Code {
   kModelError,          // the model failed or answered 4xx/5xx (ModelError, 424)
   kUnavailable,         // temporarily cannot serve (ServiceUnavailable)
   kInternal,            // a bug or an environment failure (InternalFailure)
+  // CloudWatch's own distinctions (ValidationException in SageMaker's protocols):
+  kMissingParameter,    // a required member is absent (MissingParameter)
+  kInvalidCombination,  // members that cannot go together (InvalidParameterCombination)
+  kInvalidNextToken,    // a pagination token this server did not issue (InvalidNextToken)
 };
 
 const char* CodeName(Code code);

@@ -23,7 +23,9 @@
 #include "control/control_plane.h"
 #include "control/serving.h"
 #include "fleet/fleet.h"
+#include "metrics/metrics_service.h"
 #include "sandbox/zygote.h"
+#include "server/metrics_wiring.h"
 #include "server/options.h"
 #include "store/store.h"
 #include "worker/custom_container.h"
@@ -139,6 +141,10 @@ int Serve(const ServeOptions& opts) {
     log->error("--listen must be HOST:PORT, got \"{}\"", opts.listen);
     return 2;
   }
+  if (opts.metrics != "on" && opts.metrics != "off") {
+    log->error("--metrics must be \"on\" or \"off\", got \"{}\"", opts.metrics);
+    return 2;
+  }
   if (opts.sandbox != "on" && opts.sandbox != "unsafe-off") {
     log->error("--sandbox must be \"on\" or \"unsafe-off\", got \"{}\"", opts.sandbox);
     return 2;
@@ -166,7 +172,14 @@ int Serve(const ServeOptions& opts) {
     log->warn("--sandbox unsafe-off: workers run WITHOUT isolation (development only)");
   }
   log->info("sandbox ready: cgroups {}", (*zygote)->cgroup_mode());
-  ZygoteLauncher launcher(**zygote, **python_zygote);
+  ZygoteLauncher zygote_launcher(**zygote, **python_zygote);
+  sandbox::Zygote& zygote_ref = **zygote;
+  sandbox::Zygote& python_ref = **python_zygote;
+  TrackingLauncher launcher(zygote_launcher,
+                            [&zygote_ref, &python_ref](const std::string& worker_id) {
+                              int64_t bytes = zygote_ref.MemoryUsage(worker_id);
+                              return bytes >= 0 ? bytes : python_ref.MemoryUsage(worker_id);
+                            });
 
   std::error_code ec;
   fs::path data_dir = fs::absolute(opts.data_dir, ec);
@@ -207,14 +220,22 @@ int Serve(const ServeOptions& opts) {
   serving_opts.keep_alive = std::chrono::seconds(opts.keep_alive);
   serving_opts.invocation_timeout = std::chrono::seconds(opts.invocation_timeout);
   serving_opts.startup_timeout = std::chrono::seconds(opts.startup_timeout);
-  control::FleetServing serving(fleet, serving_opts);
+  control::FleetServing fleet_serving(fleet, serving_opts);
+  TrackingServing serving(fleet_serving);
   control::ControlOptions control_opts;
   control_opts.identity = {opts.region, opts.account_id};
   control_opts.max_endpoints = static_cast<size_t>(opts.max_endpoints);
   control_opts.max_total_concurrency = opts.max_total_concurrency;
   control::ControlPlane control(**store, clock, deployer, serving, jobs, control_opts);
 
-  api::Api app(control, fleet, blocking_pool);
+  metrics::MetricsOptions metrics_opts;
+  metrics_opts.retention_days = opts.metrics_retention_days;
+  metrics_opts.flush_interval = std::chrono::seconds(opts.metrics_flush_seconds);
+  metrics::MetricsService metrics(**store, clock, metrics_opts,
+                                  MakeSampleSource(fleet, serving, launcher));
+
+  const bool metrics_on = opts.metrics == "on";
+  api::Api app(control, fleet, blocking_pool, metrics_on ? &metrics : nullptr);
   std::optional<api::AuthGate> gate;
   if (opts.auth == "sigv4") {
     auto keys = auth::LoadOrCreateCredentials(data_dir / "credentials");
@@ -275,6 +296,7 @@ int Serve(const ServeOptions& opts) {
 
   server.Start();
   fleet.Start();
+  if (metrics_on) metrics.Start();
   app.SetReady(true);
   asio::post(blocking_pool, [&log, &python_zygote, &stopping, python_t0] {
     Status st = (*python_zygote)->WaitReady();
@@ -308,6 +330,11 @@ int Serve(const ServeOptions& opts) {
   blocking_pool.join();
   deploy_pool.stop();  // queued jobs resume after restart (ControlPlane::Recover)
   deploy_pool.join();
+  metrics.Stop();  // the last aggregates reach the database before it closes
+  if (metrics.dropped_records() > 0) {
+    log->warn("metrics: {} invocation records were dropped (buffer full)",
+              metrics.dropped_records());
+  }
   (*store)->Close();
   log->info("thaw stopped cleanly");
   return 0;

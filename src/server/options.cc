@@ -64,6 +64,13 @@ const std::vector<OptionSpec>& ServeOptionTable() {
        "start that does not fit evicts other endpoints' idle workers (LRU first), else 503 "
        "ServiceUnavailable (default: 75% of physical RAM)",
        &O::memory_budget_mb, 128, int64_t{1} << 40},
+      {"metrics",
+       "\"on\" records every invocation and serves the CloudWatch API; \"off\" does neither",
+       &O::metrics},
+      {"metrics-retention-days", "days of per-minute metrics kept in the database",
+       &O::metrics_retention_days, 1, 455},
+      {"metrics-flush-seconds", "seconds between writes of metric aggregates to the database",
+       &O::metrics_flush_seconds, 1, 3600},
   };
   return kTable;
 }

@@ -35,6 +35,25 @@ constexpr std::array kMigrations = {
         generation INTEGER NOT NULL
       );
     )sql"},
+    // Metrics (issue 5): one row per series (namespace, metric, exact dimension set) and one per
+    // series-minute holding metrics::Aggregate's bytes. `minute` is epoch seconds / 60.
+    Migration{2, R"sql(
+      CREATE TABLE metric_series (
+        series_key TEXT PRIMARY KEY,
+        namespace TEXT NOT NULL,
+        metric_name TEXT NOT NULL,
+        dimensions TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        last_minute INTEGER NOT NULL
+      );
+      CREATE TABLE metric_minutes (
+        series_key TEXT NOT NULL,
+        minute INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (series_key, minute)
+      ) WITHOUT ROWID;
+      CREATE INDEX metric_minutes_by_minute ON metric_minutes (minute);
+    )sql"},
 };
 
 }  // namespace

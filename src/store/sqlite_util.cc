@@ -25,6 +25,11 @@ Statement& Statement::Bind(int index, int64_t value) {
   return *this;
 }
 
+Statement& Statement::BindBlob(int index, std::string_view bytes) {
+  sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
 Result<bool> Statement::Step() {
   if (!prepare_status_.ok()) return prepare_status_;
   int rc = sqlite3_step(stmt_);
@@ -42,6 +47,11 @@ Status Statement::Run() {
   }
 }
 
+void Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
 std::string Statement::ColumnText(int col) const {
   const auto* p = sqlite3_column_text(stmt_, col);
   return p ? std::string(reinterpret_cast<const char*>(p),
@@ -50,6 +60,13 @@ std::string Statement::ColumnText(int col) const {
 }
 
 int64_t Statement::ColumnInt(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+std::string Statement::ColumnBlob(int col) const {
+  const void* p = sqlite3_column_blob(stmt_, col);
+  return p ? std::string(static_cast<const char*>(p),
+                         static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+           : std::string();
+}
 
 Status Exec(sqlite3* db, const char* sql) {
   char* err = nullptr;

@@ -24,11 +24,15 @@ class Statement {
   const Status& prepare_status() const { return prepare_status_; }
   Statement& Bind(int index, std::string_view text);
   Statement& Bind(int index, int64_t value);
+  Statement& BindBlob(int index, std::string_view bytes);
   // SQLITE_ROW → true, SQLITE_DONE → false, anything else → error.
   Result<bool> Step();
   Status Run();  // steps to completion
+  // Ready to run again with new bindings.
+  void Reset();
   std::string ColumnText(int col) const;
   int64_t ColumnInt(int col) const;
+  std::string ColumnBlob(int col) const;
 
  private:
   sqlite3* db_;

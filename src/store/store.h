@@ -7,10 +7,12 @@
 // connection by `mu_`. Control-plane traffic is small; metrics get their own batching later.
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -42,6 +44,25 @@ struct EndpointRecord {
   int64_t generation = 0;   // bumped by every accepted mutation; jobs carry it to detect staleness
 };
 
+// Metrics (issue 5). The store keeps them as opaque bytes: metrics::Aggregate owns the format
+// and tells the store how to merge two of them.
+struct MetricSeriesRow {
+  std::string series_key;  // metrics::SeriesKey::Canonical()
+  std::string ns;
+  std::string metric_name;
+  std::string dimensions;  // JSON [{"Name","Value"}…], sorted by name
+  std::string unit;
+  int64_t last_minute = 0;  // the newest minute with data
+};
+
+struct MetricMinuteRow {
+  std::string series_key;
+  int64_t minute = 0;  // epoch seconds / 60
+  std::string data;
+};
+
+using MetricMerge = std::function<std::string(std::string_view stored, std::string_view delta)>;
+
 class Store {
  public:
   // Opens (creating if needed) `path`, switches to WAL and runs pending migrations.
@@ -67,6 +88,17 @@ class Store {
   // otherwise (a newer mutation won) or kNotFound when the row is gone.
   Status UpdateEndpoint(const EndpointRecord& record, int64_t expected_generation);
   Result<bool> DeleteEndpoint(const std::string& name, std::optional<int64_t> expected_generation);
+
+  // One transaction: upserts `series` (last_minute only grows) and merges each of `minutes`
+  // into its stored row with `merge` (or inserts it).
+  Status MergeMetrics(const std::vector<MetricSeriesRow>& series,
+                      const std::vector<MetricMinuteRow>& minutes, const MetricMerge& merge);
+  // The rows of one series with from <= minute < to, in minute order.
+  Result<std::vector<MetricMinuteRow>> ReadMetricMinutes(const std::string& series_key,
+                                                         int64_t from, int64_t to);
+  Result<std::vector<MetricSeriesRow>> ListMetricSeries();
+  // Retention: deletes minutes older than `minute`, and series with no newer data.
+  Status DeleteMetricsBefore(int64_t minute);
 
   // Closes the database (checkpointing the WAL). Later calls fail with kUnavailable.
   void Close();

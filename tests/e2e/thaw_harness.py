@@ -108,9 +108,10 @@ class ThawServer:
         return self
 
     def write_credentials(self):
-        """The key pair every test client signs with, as <data-dir>/credentials (mode 0600)."""
+        """The key pair every test client signs with, as <data-dir>/credentials (mode 0600),
+        unless the test wants thaw to create its own (self.own_credentials)."""
         path = self.data_dir / "credentials"
-        if not path.exists():
+        if not path.exists() and not getattr(self, "own_credentials", False):
             path.write_text("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
                             % (CREDENTIALS["AWS_ACCESS_KEY_ID"],
                                CREDENTIALS["AWS_SECRET_ACCESS_KEY"]))

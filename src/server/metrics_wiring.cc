@@ -1,0 +1,84 @@
+#include "server/metrics_wiring.h"
+
+namespace thaw::server {
+
+Result<int64_t> TrackingServing::Deploy(const std::string& endpoint, const nlohmann::json& snapshot,
+                                        bool trial_start) {
+  Result<int64_t> r = inner_.Deploy(endpoint, snapshot, trial_start);
+  if (r.ok()) {
+    std::lock_guard lock(mu_);
+    endpoints_.insert(endpoint);
+  }
+  return r;
+}
+
+void TrackingServing::Remove(const std::string& endpoint) {
+  inner_.Remove(endpoint);
+  std::lock_guard lock(mu_);
+  endpoints_.erase(endpoint);
+}
+
+std::set<std::string> TrackingServing::endpoints() const {
+  std::lock_guard lock(mu_);
+  return endpoints_;
+}
+
+Result<fleet::LaunchedWorker> TrackingLauncher::Launch(const fleet::LaunchSpec& spec) {
+  Result<fleet::LaunchedWorker> w = inner_.Launch(spec);
+  if (w.ok()) {
+    std::lock_guard lock(mu_);
+    workers_[spec.worker_id] = spec.memory_mb;
+  }
+  return w;
+}
+
+std::map<std::string, std::vector<double>> TrackingLauncher::MemoryPercent() {
+  std::map<std::string, int64_t> workers;
+  {
+    std::lock_guard lock(mu_);
+    workers = workers_;
+  }
+  std::map<std::string, std::vector<double>> out;
+  std::vector<std::string> gone;
+  for (const auto& [id, mb] : workers) {
+    int64_t bytes = usage_(id);
+    if (bytes < 0) {
+      gone.push_back(id);
+      continue;
+    }
+    if (mb <= 0) continue;
+    std::string endpoint = id.substr(0, id.find('.'));
+    out[endpoint].push_back(100.0 * static_cast<double>(bytes) /
+                            (static_cast<double>(mb) * 1024 * 1024));
+  }
+  if (!gone.empty()) {
+    std::lock_guard lock(mu_);
+    for (const std::string& id : gone) workers_.erase(id);
+  }
+  return out;
+}
+
+metrics::SampleSource MakeSampleSource(fleet::Fleet& fleet, const TrackingServing& serving,
+                                       TrackingLauncher& launcher) {
+  return [&fleet, &serving, &launcher] {
+    std::map<std::string, std::vector<double>> memory = launcher.MemoryPercent();
+    std::vector<metrics::VariantSample> out;
+    for (const std::string& endpoint : serving.endpoints()) {
+      std::shared_ptr<fleet::Pool> pool = fleet.Find(endpoint);
+      if (!pool) continue;
+      const fleet::VariantSpec& spec = pool->spec();
+      metrics::VariantSample s;
+      s.endpoint = endpoint;
+      s.variant = spec.variant;
+      s.executing = pool->counts().busy;
+      s.max_concurrency = spec.pool.instance_mode ? 0 : spec.pool.max_concurrency;
+      s.provisioned = spec.pool.provisioned;
+      s.memory_mb = spec.memory_mb;
+      if (auto it = memory.find(endpoint); it != memory.end()) s.memory_percent = it->second;
+      out.push_back(std::move(s));
+    }
+    return out;
+  };
+}
+
+}  // namespace thaw::server
