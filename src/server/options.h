@@ -28,11 +28,11 @@ struct ServeOptions {
   int64_t max_total_concurrency = 1000;
   int64_t max_model_bytes = int64_t{10} << 30;
   int64_t max_request_bytes = int64_t{6} << 20;
-  int64_t keep_alive = 300;             // seconds an idle worker stays warm
-  int64_t invocation_timeout = 60;      // seconds a worker may take to answer /invocations
-  int64_t startup_timeout = 180;        // seconds a new worker may take to pass /ping
-  std::string sandbox = "on";           // "on" | "unsafe-off"
-  std::string auth = "sigv4";           // "sigv4" | "none"
+  int64_t keep_alive = 300;         // seconds an idle worker stays warm
+  int64_t invocation_timeout = 60;  // seconds a worker may take to answer /invocations
+  int64_t startup_timeout = 180;    // seconds a new worker may take to pass /ping
+  std::string sandbox = "on";       // "on" | "unsafe-off"
+  std::string auth = "sigv4";       // "sigv4" | "none"
   int64_t memory_budget_mb = DefaultMemoryBudgetMb();
   std::string metrics = "on";           // "on" | "off" (no recording, no CloudWatch API)
   int64_t metrics_retention_days = 15;  // CloudWatch keeps 1-minute data 15 days
