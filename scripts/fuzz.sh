@@ -23,7 +23,9 @@ for t in "${targets[@]}"; do
   fi
   mkdir -p "build/fuzz/corpus/$t"
   echo "== $t: fuzzing for ${secs}s"
+  # THAW_FUZZ_SEED fixes libFuzzer's seed (CI sets it, so a run explores the same inputs).
   "build/fuzz/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    ${THAW_FUZZ_SEED:+-seed=$THAW_FUZZ_SEED} \
     -artifact_prefix="build/fuzz/crash-$t-" "build/fuzz/corpus/$t" "fuzz/corpus/$t" 2>&1 |
     grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)|ERROR|SUMMARY" || true
   if ls build/fuzz/crash-"$t"-* >/dev/null 2>&1; then

@@ -11,5 +11,5 @@ cmake --preset debug
 cmake --build --preset debug -j "$(nproc)"
 ctest --preset debug -j "$(nproc)" "$@"
 if [ "${THAW_FUZZ_SECONDS:-60}" != 0 ] && [ $# -eq 0 ]; then
-  bash scripts/fuzz.sh "${THAW_FUZZ_SECONDS:-60}"
+  THAW_FUZZ_SEED=${THAW_FUZZ_SEED:-1} bash scripts/fuzz.sh "${THAW_FUZZ_SECONDS:-60}"
 fi

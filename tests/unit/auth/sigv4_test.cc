@@ -121,6 +121,13 @@ TEST(SigV4, Refusals) {
             "(20230101T002000Z - 5 min.)");
   EXPECT_EQ(verify(Vector1(), kT0 - minutes(6)).refusal, Refusal::kExpired);
   EXPECT_TRUE(verify(Vector1(), kT0 + seconds(299)).ok());
+  // Far-future dates (fuzz_sigv4 found year 4046 overflowing a nanosecond time point).
+  Signed far = Vector1();
+  far.headers[2].second = "40460202T000000Z";
+  EXPECT_EQ(verify(far).refusal, Refusal::kWrongScope);  // the scope says 20230101
+  far.headers.back().second.replace(far.headers.back().second.find("/20230101/"), 10, "/40460202/");
+  EXPECT_EQ(verify(far).refusal, Refusal::kExpired);
+  EXPECT_EQ(verify(far).message.rfind("Signature not yet current: 40460202T000000Z", 0), 0u);
 
   VerifyOptions monitoring_only;
   monitoring_only.services = {"monitoring"};
