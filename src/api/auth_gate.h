@@ -2,9 +2,8 @@
 // SigV4 at the door (sagemaker-api.md §5): every request but the open paths (/ping, /metrics by
 // default) must be signed with a key from <data-dir>/credentials, scoped to the service of the
 // API it calls — `sagemaker` for the control plane and the runtime, `monitoring` for CloudWatch.
-// A refusal is answered in the shape of the request's protocol (§5.5): JSON with __type for the
-// control plane, rest-json with x-amzn-ErrorType for the runtime, XML ErrorResponse for
-// CloudWatch's awsQuery, JSON with x-amzn-query-error for its awsJson1_0.
+// A refusal is a Status (kUnauthenticated, kBadSignature, …) answered through the error table in
+// the shape of the request's protocol (§5.5).
 
 #include <chrono>
 #include <functional>
@@ -16,10 +15,6 @@
 #include "auth/sigv4.h"
 
 namespace thaw::api {
-
-// Which API (and wire protocol) a request is for, as far as auth is concerned.
-enum class AuthSurface { kControlPlane, kRuntime, kCloudWatchQuery, kCloudWatchJson, kOther };
-AuthSurface SurfaceOf(const Request& request);
 
 struct AuthGateOptions {
   std::vector<auth::Credential> keys;

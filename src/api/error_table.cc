@@ -61,6 +61,27 @@ constexpr std::array kTable = {
         {"ValidationException", 400},
         {"ValidationError", 400},
         {"InvalidNextToken", 400, "InvalidNextToken"}},
+    // SigV4 refusals: SageMaker's JSON codes (the runtime's 403s), CloudWatch's query codes.
+    Row{Code::kUnauthenticated,
+        {"MissingAuthenticationTokenException", 403},
+        {"MissingAuthenticationTokenException", 403},
+        {"MissingAuthenticationToken", 403}},
+    Row{Code::kIncompleteSignature,
+        {"IncompleteSignatureException", 400},
+        {"IncompleteSignatureException", 400},
+        {"IncompleteSignature", 400}},
+    Row{Code::kUnknownKey,
+        {"UnrecognizedClientException", 400},
+        {"UnrecognizedClientException", 403},
+        {"InvalidClientTokenId", 403}},
+    Row{Code::kBadSignature,
+        {"InvalidSignatureException", 400},
+        {"InvalidSignatureException", 403},
+        {"SignatureDoesNotMatch", 403}},
+    Row{Code::kSignatureExpired,
+        {"InvalidSignatureException", 400},
+        {"InvalidSignatureException", 403},
+        {"RequestExpired", 400}},
 };
 
 bool IsCloudWatch(Protocol p) {

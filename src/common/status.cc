@@ -34,6 +34,16 @@ const char* CodeName(Code code) {
       return "INVALID_COMBINATION";
     case Code::kInvalidNextToken:
       return "INVALID_NEXT_TOKEN";
+    case Code::kUnauthenticated:
+      return "UNAUTHENTICATED";
+    case Code::kIncompleteSignature:
+      return "INCOMPLETE_SIGNATURE";
+    case Code::kUnknownKey:
+      return "UNKNOWN_KEY";
+    case Code::kBadSignature:
+      return "BAD_SIGNATURE";
+    case Code::kSignatureExpired:
+      return "SIGNATURE_EXPIRED";
   }
   return "UNKNOWN";
 }

@@ -27,6 +27,12 @@ enum class Code {
   kMissingParameter,    // a required member is absent (MissingParameter)
   kInvalidCombination,  // members that cannot go together (InvalidParameterCombination)
   kInvalidNextToken,    // a pagination token this server did not issue (InvalidNextToken)
+  // SigV4 refusals (sagemaker-api.md §5.5):
+  kUnauthenticated,      // no signature at all (MissingAuthenticationToken)
+  kIncompleteSignature,  // a malformed Authorization header or X-Amz-Date (IncompleteSignature)
+  kUnknownKey,           // an access key (or session token) thaw does not have
+  kBadSignature,         // the signature does not match, or its scope names the wrong service
+  kSignatureExpired,     // X-Amz-Date outside the allowed skew
 };
 
 const char* CodeName(Code code);
