@@ -131,6 +131,20 @@ bool DecodeKill(std::string_view msg, pid_t* out) {
   return r.done();
 }
 
+std::string EncodeStop(pid_t pid, int64_t grace_ms) {
+  Writer w(MessageType::kStop);
+  w.I64(pid);
+  w.I64(grace_ms);
+  return w.Take();
+}
+
+bool DecodeStop(std::string_view msg, pid_t* pid, int64_t* grace_ms) {
+  Reader r(msg, MessageType::kStop);
+  *pid = static_cast<pid_t>(r.I64());
+  *grace_ms = r.I64();
+  return r.done() && *grace_ms >= 0;
+}
+
 std::string EncodeReady(const ReadyMessage& m) {
   Writer w(MessageType::kReady);
   w.U8(m.ok ? 1 : 0);

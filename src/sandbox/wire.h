@@ -25,6 +25,7 @@ enum class MessageType : uint8_t {
   kKill = 2,        // server → zygote: pid
   kReady = 3,       // zygote → server, once after start-up: ReadyMessage
   kSpawnReply = 4,  // zygote → server: SpawnReply (+ the worker's socket when ok)
+  kStop = 5,        // server → zygote: pid, grace (ms): SIGKILL the worker if it outlives it
 };
 
 struct SpawnRequest {
@@ -52,6 +53,7 @@ struct SpawnReply {
 
 std::string EncodeSpawn(const SpawnRequest& r);
 std::string EncodeKill(pid_t pid);
+std::string EncodeStop(pid_t pid, int64_t grace_ms);
 std::string EncodeReady(const ReadyMessage& m);
 std::string EncodeSpawnReply(const SpawnReply& r);
 
@@ -59,6 +61,7 @@ std::string EncodeSpawnReply(const SpawnReply& r);
 uint8_t PeekType(std::string_view msg);
 bool DecodeSpawn(std::string_view msg, SpawnRequest* out);
 bool DecodeKill(std::string_view msg, pid_t* out);
+bool DecodeStop(std::string_view msg, pid_t* pid, int64_t* grace_ms);
 bool DecodeReady(std::string_view msg, ReadyMessage* out);
 bool DecodeSpawnReply(std::string_view msg, SpawnReply* out);
 

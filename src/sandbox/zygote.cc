@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <thread>
@@ -28,6 +29,7 @@ using internal::DecodeReady;
 using internal::DecodeSpawnReply;
 using internal::EncodeKill;
 using internal::EncodeSpawn;
+using internal::EncodeStop;
 using internal::MessageType;
 using internal::ReadyMessage;
 using internal::RecvMessage;
@@ -315,6 +317,12 @@ void Zygote::Kill(pid_t pid) {
   if (pid <= 0) return;
   std::lock_guard lock(send_mu_);
   (void)SendMessage(ctl_fd_, EncodeKill(pid));  // a dead zygote has killed every worker already
+}
+
+void Zygote::Stop(pid_t pid, std::chrono::milliseconds grace) {
+  if (pid <= 0) return;
+  std::lock_guard lock(send_mu_);
+  (void)SendMessage(ctl_fd_, EncodeStop(pid, std::max<int64_t>(0, grace.count())));
 }
 
 std::string Zygote::cgroup_mode() const { return cgroup_mode_; }

@@ -154,6 +154,12 @@ class Zygote {
   // SIGKILLs a worker (e.g. after an invocation timeout). Thread-safe. The zygote only kills
   // pids it spawned and has not reaped yet, so a recycled pid is never hit.
   void Kill(pid_t pid);
+  // Graceful retirement, for a worker whose socket the caller has closed (EOF is the worker's
+  // stop request: a contract worker exits, a custom container's init SIGTERMs its program): the
+  // zygote SIGKILLs the worker `grace` later if it is still running. Returns at once; nobody
+  // waits for the grace (the zygote's loop keeps the deadline). Same pid rules as Kill; a zero
+  // grace is Kill. Thread-safe.
+  void Stop(pid_t pid, std::chrono::milliseconds grace);
   // The cgroup version in use ("v1", "v2" or "none").
   std::string cgroup_mode() const;
   // Memory in use by a worker's cgroup, in bytes (for MemoryUtilization); -1 when unknown.

@@ -1,6 +1,6 @@
 // The zygote process: the loop and the request path.
 //
-// One thread, one poll loop over three fds: the control channel (spawn and kill requests from
+// One thread, one poll loop over three fds: the control channel (spawn, kill and stop requests from
 // the server; EOF means the server is gone), a signalfd (SIGCHLD: reap; SIGTERM, which is also
 // our parent-death signal: shut down) and the report pipe on which each child reports "armed"
 // and then "ready", or the step that failed. A spawn takes an armed child from the pool (see
@@ -116,6 +116,11 @@ void ZygoteProcess::Loop() {
     const bool may_work = !pending && (!in_flight || (want_refill && low));
     if (may_work && (want_refill || !to_remove_.empty())) timeout = 0;
     if (!in_flight && !busy_.empty() && timeout < 0) timeout = 100;
+    for (const auto& [pid, c] : children_) {
+      if (!c.kill_at) continue;
+      int ms = MillisUntil(*c.kill_at);
+      if (timeout < 0 || ms < timeout) timeout = ms;
+    }
     fds.assign({{ctl_, POLLIN, 0}, {sig_fd_, POLLIN, 0}, {report_r_, POLLIN, 0}});
     watched.clear();
     for (const auto& [pid, c] : children_) {
@@ -169,6 +174,12 @@ void ZygoteProcess::DrainControl() {
       case MessageType::kKill: {
         pid_t pid;
         if (DecodeKill(msg, &pid)) KillWorker(pid);
+        break;
+      }
+      case MessageType::kStop: {
+        pid_t pid;
+        int64_t grace_ms;
+        if (DecodeStop(msg, &pid, &grace_ms)) StopWorker(pid, grace_ms);
         break;
       }
       default:
@@ -346,6 +357,15 @@ void ZygoteProcess::Reap() {
 void ZygoteProcess::CheckDeadlines() {
   auto now = SteadyClock::now();
   for (auto& [pid, c] : children_) {
+    if (c.kill_at && now >= *c.kill_at) {
+      c.kill_at.reset();
+      log_->info(
+          "worker {} (pid {}) did not exit within the {} ms grace after its stop request: "
+          "killed",
+          c.worker_id, pid, c.grace_ms);
+      KillWorker(pid);
+      continue;
+    }
     if (c.state != State::kPending || now < c.deadline) continue;
     kill(pid, SIGKILL);  // reaped by the SIGCHLD that follows
     log_->warn("worker {} (pid {}): sandbox setup did not finish within {} ms", c.worker_id, pid,
@@ -362,6 +382,23 @@ void ZygoteProcess::KillWorker(pid_t pid) {
   if (it == children_.end() || it->second.state != State::kRunning) return;
   kill(-pid, SIGKILL);  // the worker's process group (its children, unsandboxed)
   kill(pid, SIGKILL);
+}
+
+void ZygoteProcess::StopWorker(pid_t pid, int64_t grace_ms) {
+  auto it = children_.find(pid);
+  if (it == children_.end() || it->second.state != State::kRunning) return;
+  if (grace_ms <= 0) {
+    KillWorker(pid);
+    return;
+  }
+  Child& c = it->second;
+  auto at = SteadyClock::now() + std::chrono::milliseconds(grace_ms);
+  if (!c.kill_at || at < *c.kill_at) {
+    c.kill_at = at;
+    c.grace_ms = grace_ms;
+  }
+  log_->debug("worker {} (pid {}) asked to stop; killed in {} ms unless it exits", c.worker_id, pid,
+              grace_ms);
 }
 
 void ZygoteProcess::Shutdown(int code) {

@@ -74,6 +74,9 @@ class ZygoteProcess {
     SteadyClock::time_point deadline;
     SteadyClock::time_point hold_until;  // kRunning: background work waits until then at most
     SpawnTimings timings;
+    // kRunning, asked to stop (Zygote::Stop): SIGKILLed at this time if still running.
+    std::optional<SteadyClock::time_point> kill_at;
+    int64_t grace_ms = 0;
   };
 
   // zygote_pool.cc: start-up and the pool.
@@ -107,6 +110,9 @@ class ZygoteProcess {
   void Reap();
   void CheckDeadlines();
   void KillWorker(pid_t pid);
+  // A retiring worker: its socket is closed (its stop request); SIGKILL after `grace_ms` unless
+  // it has exited by then. Never waits.
+  void StopWorker(pid_t pid, int64_t grace_ms);
   [[noreturn]] void Shutdown(int code);
 
   const int ctl_;

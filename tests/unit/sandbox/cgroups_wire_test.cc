@@ -142,6 +142,13 @@ TEST(Wire, TruncatedOrForeignMessagesAreRejected) {
   EXPECT_FALSE(DecodeSpawn(msg + "x", &got));  // trailing garbage
   pid_t pid;
   EXPECT_FALSE(DecodeKill(msg, &pid));  // wrong type
+  int64_t grace = 0;
+  ASSERT_TRUE(DecodeStop(EncodeStop(42, 1500), &pid, &grace));
+  EXPECT_EQ(pid, 42);
+  EXPECT_EQ(grace, 1500);
+  EXPECT_FALSE(DecodeStop(EncodeKill(42), &pid, &grace));                  // wrong type
+  EXPECT_FALSE(DecodeStop(EncodeStop(42, -1), &pid, &grace));              // a negative grace
+  EXPECT_FALSE(DecodeStop(EncodeStop(42, 1).substr(0, 9), &pid, &grace));  // truncated
   // A huge env count cannot make the decoder reserve memory it does not have.
   std::string evil = msg.substr(0, msg.size() - 14) + std::string("\xff\xff\xff\x7f", 4);
   EXPECT_FALSE(DecodeSpawn(evil, &got));

@@ -20,6 +20,7 @@
 namespace thaw::sandbox::testing {
 
 pid_t g_prewarm_pid = 0;
+bool g_linger = false;  // "linger": outlive EOF (as a program ignoring SIGTERM would)
 
 void TestPrewarm(bool (*stop)()) {
   if (!stop()) g_prewarm_pid = getpid();
@@ -146,6 +147,10 @@ std::string Answer(const std::string& line, const SpawnSpec& spec) {
     return "ok";
   }
   if (cmd == "exit") _exit(std::atoi(arg.c_str()));
+  if (cmd == "linger") {
+    g_linger = true;
+    return "ok";
+  }
   return "err unknown-command";
 }
 
@@ -157,6 +162,7 @@ int TestWorkerEntry(int fd, const SpawnSpec& spec) {
     std::string out = Answer(line, spec) + "\n";
     if (write(fd, out.data(), out.size()) != static_cast<ssize_t>(out.size())) return 1;
   }
+  while (g_linger) pause();
   return 0;
 }
 

@@ -3,7 +3,8 @@
 // command line on its socket, so a test can ask what the sandbox looks like from inside:
 //   ping | whoami | pid | modeldir | read PATH | write PATH | ls PATH | env NAME | fds
 //   connect IP PORT | alloc MB | exit N | notify (NotifyColdStartDone) | prewarmed (the pid
-//   TestPrewarm ran in, as this process sees it; 0 if it did not run here)
+//   TestPrewarm ran in, as this process sees it; 0 if it did not run here) | linger (do not
+//   exit on EOF: wait to be killed)
 // Failures answer "err <errno>" so tests can compare with EROFS, ENOENT, ...
 
 #include <sys/types.h>

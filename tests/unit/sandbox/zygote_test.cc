@@ -304,6 +304,37 @@ TEST_F(SandboxTest, KillEndsTheWorker) {
   waitpid(bystander, nullptr, 0);
 }
 
+// Graceful retirement: the server closes the socket and asks the zygote to SIGKILL the worker
+// after the grace. A worker that exits on EOF is gone without it; one that lingers is alive
+// while the grace runs and killed after it.
+TEST_F(SandboxTest, StopKillsOnlyAWorkerThatOutlivesItsGrace) {
+  auto z = StartZygote();
+  ASSERT_NE(z, nullptr);
+  auto quick = z->Spawn(Spec("quick"));
+  ASSERT_TRUE(quick.ok()) << quick.status().ToString();
+  {
+    WorkerClient c(quick->fd);
+    EXPECT_EQ(c.Call("ping"), "pong");
+  }  // EOF: the worker's stop request
+  z->Stop(quick->pid, std::chrono::hours(1));
+  EXPECT_TRUE(Eventually([&] { return ProcessDead(quick->pid); }));
+
+  auto stubborn = z->Spawn(Spec("stubborn"));
+  ASSERT_TRUE(stubborn.ok()) << stubborn.status().ToString();
+  {
+    WorkerClient c(stubborn->fd);
+    EXPECT_EQ(c.Call("linger"), "ok");
+  }
+  z->Stop(stubborn->pid, std::chrono::hours(1));
+  auto probe = z->Spawn(Spec("probe"));  // the channel is ordered: the stop was handled
+  ASSERT_TRUE(probe.ok()) << probe.status().ToString();
+  EXPECT_EQ(WorkerClient(probe->fd).Call("ping"), "pong");
+  EXPECT_FALSE(ProcessDead(stubborn->pid));  // not killed while its grace runs
+  z->Stop(stubborn->pid, 50ms);              // a shorter grace replaces the longer one
+  EXPECT_TRUE(Eventually([&] { return ProcessDead(stubborn->pid); }));
+  EXPECT_TRUE(Eventually([&] { return z->MemoryUsage("stubborn") == -1; }));  // reaped
+}
+
 TEST_F(SandboxTest, SetupFailureSaysWhy) {
   auto z = StartZygote();
   ASSERT_NE(z, nullptr);
