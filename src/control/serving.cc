@@ -45,6 +45,7 @@ Result<fleet::VariantSpec> VariantOf(const std::string& endpoint, const json& sn
   spec.pool.keep_alive = options.keep_alive;
   spec.invocation_timeout = options.invocation_timeout;
   spec.startup_timeout = options.startup_timeout;
+  spec.stop_grace = options.stop_grace;
   return spec;
 }
 

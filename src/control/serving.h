@@ -14,6 +14,7 @@ struct ServingOptions {
   std::chrono::microseconds keep_alive = std::chrono::seconds(300);
   std::chrono::milliseconds invocation_timeout{60000};
   std::chrono::milliseconds startup_timeout{180000};
+  std::chrono::milliseconds stop_grace{30000};  // retirement: socket closed → SIGKILL after this
   size_t instance_queue = 64;  // instance variants: requests queued beyond busy workers
 };
 

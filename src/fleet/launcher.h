@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -32,8 +33,12 @@ class Launcher {
   virtual ~Launcher() = default;
   // Blocking (one round trip to the zygote): call off the I/O threads. Thread-safe.
   virtual Result<LaunchedWorker> Launch(const LaunchSpec& spec) = 0;
-  // Thread-safe; harmless for a worker that already exited.
+  // SIGKILL now. Thread-safe; harmless for a worker that already exited.
   virtual void Kill(pid_t pid) = 0;
+  // Graceful retirement (stop_policy.h): the caller has closed the worker's socket, which asks
+  // it to stop; the worker is SIGKILLed `grace` later if it still runs. Never waits.
+  // Thread-safe; harmless for a worker that already exited.
+  virtual void Stop(pid_t pid, std::chrono::milliseconds grace) = 0;
 };
 
 }  // namespace thaw::fleet

@@ -202,7 +202,7 @@ asio::awaitable<InvokeResult> Pool::Invoke(const InvokeRequest& request) {
     if (fwd.failure == InvokeFailure::kNone) {
       ReleaseLocked(worker);
     } else {
-      DiscardLocked(worker, /*kill=*/true);
+      DiscardLocked(worker, StopReason::kFailed);
     }
     PublishLocked();
   }
@@ -340,7 +340,7 @@ asio::awaitable<void> Pool::StartWorker(std::shared_ptr<Pool> self, WorkerId id,
     // A serverless endpoint idles at zero workers: the trial start proved the model loads, and
     // the first request will cold-start.
     p->state_.Retire(id);
-    p->DiscardLocked(id, true);
+    p->DiscardLocked(id, p->draining_ ? StopReason::kDrained : StopReason::kTrialDone);
   }
   p->WakeLocked(assignment);
   p->PublishLocked();
@@ -388,18 +388,23 @@ void Pool::WakeLocked(const std::optional<Assignment>& a) {
 void Pool::ReleaseLocked(WorkerId id) {
   auto assignment = state_.OnReleased(id, clock_.Now());
   if (!assignment && draining_) {
-    state_.Retire(id);
-    DiscardLocked(id, true);
+    state_.Retire(id);  // its request is over: a drained worker retires after it, not during it
+    DiscardLocked(id, StopReason::kDrained);
     return;
   }
   WakeLocked(assignment);
 }
 
-void Pool::DiscardLocked(WorkerId id, bool kill) {
+void Pool::DiscardLocked(WorkerId id, StopReason why) {
   auto it = conns_.find(id);
   if (it != conns_.end()) {
-    if (kill) launcher_.Kill(it->second->pid);
-    conns_.erase(it);  // closes the socket
+    const pid_t pid = it->second->pid;
+    const StopPlan plan = PlanStop(why, spec_.stop_grace);
+    if (!plan.graceful) launcher_.Kill(pid);
+    conns_.erase(it);  // closes the socket: EOF is the worker's stop request
+    if (plan.graceful) launcher_.Stop(pid, plan.grace);
+    // A retiring worker's memory returns to the budget now, though its process may use it for
+    // up to the grace (bounded by its cgroup); an eviction kills, so its memory is free now.
     if (memory_) memory_->Release(spec_.memory_mb);
   }
   state_.OnWorkerGone(id);
@@ -422,7 +427,7 @@ void Pool::Tick() {
   std::lock_guard lock(mu_);
   if (draining_) return;
   auto up = state_.Tick(clock_.Now());
-  for (WorkerId id : up.retire) DiscardLocked(id, true);
+  for (WorkerId id : up.retire) DiscardLocked(id, StopReason::kKeepAlive);
   for (int i = 0; i < up.start; ++i) StartOneLocked(strand_);
   PublishLocked();
 }
@@ -430,7 +435,7 @@ void Pool::Tick() {
 void Pool::Drain() {
   std::lock_guard lock(mu_);
   draining_ = true;
-  for (WorkerId id : state_.RetireAllIdle()) DiscardLocked(id, true);
+  for (WorkerId id : state_.RetireAllIdle()) DiscardLocked(id, StopReason::kDrained);
   PublishLocked();
 }
 
@@ -442,7 +447,7 @@ std::vector<std::pair<WorkerId, WallTime>> Pool::Evictable() const {
 bool Pool::Evict(WorkerId worker) {
   std::lock_guard lock(mu_);
   if (!state_.Retire(worker)) return false;
-  DiscardLocked(worker, true);
+  DiscardLocked(worker, StopReason::kEvicted);
   PublishLocked();
   return true;
 }

@@ -39,6 +39,7 @@
 #include "fleet/launcher.h"
 #include "fleet/node_memory.h"
 #include "fleet/pool_state.h"
+#include "fleet/stop_policy.h"
 
 namespace thaw::fleet {
 
@@ -52,6 +53,7 @@ struct VariantSpec {
   PoolConfig pool;
   std::chrono::milliseconds invocation_timeout{60000};
   std::chrono::milliseconds startup_timeout{180000};  // launch + first passing /ping
+  std::chrono::milliseconds stop_grace{30000};        // graceful retirement (stop_policy.h)
 };
 
 struct InvokeRequest {
@@ -135,7 +137,9 @@ class Pool : public std::enable_shared_from_this<Pool> {
   void StartOneLocked(const Executor& ex, std::shared_ptr<Waiter> trial = nullptr);
   void WakeLocked(const std::optional<Assignment>& a);
   void ReleaseLocked(WorkerId id);
-  void DiscardLocked(WorkerId id, bool kill);
+  // Forgets a worker and stops its process as PlanStop(why) says (its socket is closed either
+  // way; a graceful stop leaves the SIGKILL to the launcher, after the grace).
+  void DiscardLocked(WorkerId id, StopReason why);
   void FailWaitersLocked(const std::vector<RequestId>& ids, const std::string& why,
                          InvokeFailure kind);
   void PublishLocked();

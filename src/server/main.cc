@@ -87,6 +87,10 @@ class ZygoteLauncher final : public fleet::Launcher {
     zygote_.Kill(pid);
     python_.Kill(pid);
   }
+  void Stop(pid_t pid, std::chrono::milliseconds grace) override {
+    zygote_.Stop(pid, grace);
+    python_.Stop(pid, grace);
+  }
 
  private:
   sandbox::Zygote& zygote_;
@@ -220,6 +224,7 @@ int Serve(const ServeOptions& opts) {
   serving_opts.keep_alive = std::chrono::seconds(opts.keep_alive);
   serving_opts.invocation_timeout = std::chrono::seconds(opts.invocation_timeout);
   serving_opts.startup_timeout = std::chrono::seconds(opts.startup_timeout);
+  serving_opts.stop_grace = std::chrono::seconds(opts.stop_grace);
   control::FleetServing fleet_serving(fleet, serving_opts);
   TrackingServing serving(fleet_serving);
   control::ControlOptions control_opts;

@@ -42,6 +42,7 @@ class TrackingLauncher final : public fleet::Launcher {
       : inner_(inner), usage_(std::move(usage)) {}
   Result<fleet::LaunchedWorker> Launch(const fleet::LaunchSpec& spec) override;
   void Kill(pid_t pid) override { inner_.Kill(pid); }
+  void Stop(pid_t pid, std::chrono::milliseconds grace) override { inner_.Stop(pid, grace); }
   // endpoint → memory use of each live worker in percent of its limit. Forgets workers whose
   // cgroup is gone.
   std::map<std::string, std::vector<double>> MemoryPercent();

@@ -51,6 +51,11 @@ const std::vector<OptionSpec>& ServeOptionTable() {
        &O::invocation_timeout, 1, 3600},
       {"startup-timeout", "seconds a new worker may take to pass its first /ping",
        &O::startup_timeout, 1, 3600},
+      {"stop-grace",
+       "seconds a retiring worker (keep-alive, drain, a deploy's trial worker) has to exit after "
+       "its stop request (a custom container's program gets SIGTERM) before it is SIGKILLed; 0 "
+       "kills at once",
+       &O::stop_grace, 0, 3600},
       {"sandbox",
        "\"on\" (cgroups, namespaces, unprivileged uid) or \"unsafe-off\" for development on "
        "hosts where the sandbox cannot be set up",

@@ -31,6 +31,7 @@ struct ServeOptions {
   int64_t keep_alive = 300;         // seconds an idle worker stays warm
   int64_t invocation_timeout = 60;  // seconds a worker may take to answer /invocations
   int64_t startup_timeout = 180;    // seconds a new worker may take to pass /ping
+  int64_t stop_grace = 30;          // seconds a retiring worker has between stop and SIGKILL
   std::string sandbox = "on";       // "on" | "unsafe-off"
   std::string auth = "sigv4";       // "sigv4" | "none"
   int64_t memory_budget_mb = DefaultMemoryBudgetMb();

@@ -377,21 +377,17 @@ class Init {
     return back;
   }
 
-  // SIGTERM, then SIGKILL after the grace period; the program and whatever it left are reaped.
+  // SIGTERM, then wait for the program (reaping whatever else exits meanwhile). The grace is
+  // not kept here: the zygote SIGKILLs this init after --stop-grace, which ends the program
+  // with it (the PID namespace goes with its pid 1; unsandboxed, the process group).
   void Stop() {
     HandleSignals();
     if (program_ <= 0 || program_status_) return;
     kill(program_, SIGTERM);
-    const auto deadline = SteadyClock::now() + options_.stop_grace;
-    while (!program_status_ && SteadyClock::now() < deadline) {
+    while (!program_status_) {
       pollfd p{sfd_, POLLIN, 0};
-      poll(&p, 1, static_cast<int>(std::min<int64_t>(100, MillisUntil(deadline))));
+      if (poll(&p, 1, -1) < 0 && errno != EINTR) break;
       HandleSignals();
-    }
-    if (!program_status_) {
-      kill(program_, SIGKILL);
-      int status = 0;
-      if (waitpid(program_, &status, 0) == program_) program_status_ = status;
     }
   }
 

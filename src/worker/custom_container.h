@@ -8,7 +8,9 @@
 // until the program answers /ping, and then bridges the thaw server's socket to the program's
 // port, one HTTP/1.1 exchange at a time (the server sends one request per worker at a time). It
 // exits when the program does (the server sees EOF and replaces the worker) and, when the server
-// closes its socket (retirement), stops the program: SIGTERM, then SIGKILL 30 s later.
+// closes its socket (retirement), stops the program with SIGTERM and waits for it: the platform
+// SIGKILLs the init (and so the whole sandbox) after the server's --stop-grace (the zygote keeps
+// that deadline, fleet/stop_policy.h), so the grace has one owner.
 
 #include <chrono>
 #include <string>
@@ -28,7 +30,6 @@ struct ContainerOptions {
   int port = 8080;
   std::chrono::milliseconds ping_timeout{2000};  // per readiness ping (§4.1)
   std::chrono::milliseconds startup_timeout{180000};
-  std::chrono::milliseconds stop_grace{30000};  // SIGTERM → SIGKILL
 };
 
 // The ports a container may use besides its serving port (SAGEMAKER_SAFE_PORT_RANGE).

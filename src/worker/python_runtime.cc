@@ -168,7 +168,12 @@ PythonRuntime::PythonRuntime(const WorkerSpec& spec) {
 }
 
 PythonRuntime::~PythonRuntime() {
-  // The worker exits with _exit after serving; the interpreter is never finalised.
+  // The worker is retiring: its atexit handlers run and its output is flushed, as in a Python
+  // process that exits; then it leaves with _exit (the interpreter is never finalised).
+  if (g_module != nullptr) {
+    Ref done(PyObject_CallMethod(g_module, "shutdown", nullptr));
+    if (!done) Logger("worker")->warn("shutdown: {}", TakeError(true));
+  }
   Py_XDECREF(static_cast<PyObject*>(handler_));
 }
 

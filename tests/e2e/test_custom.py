@@ -6,13 +6,15 @@ the program's port. The program is tests/e2e/programs/serve.py."""
 import json
 import re
 import subprocess
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import botocore.exceptions
 import pytest
 
 from thaw_asserts import Resources, assert_failed, assert_in_service
-from thaw_harness import ModelStore, _tar_gz, client_env, thaw_binary, unique
+from thaw_harness import ModelStore, _tar_gz, client_env, poll, thaw_binary, unique
 
 PROGRAM = Path(__file__).resolve().parent / "programs" / "serve"
 
@@ -154,3 +156,62 @@ def test_example_deploys_and_answers(server, example):
     # 0.1 + 0.5·1 − 1·2 + 2·3 + 0.25·4 = 5.6, and the bias alone for the zero row.
     assert re.search(r"^5\.(6|59999)", proc.stdout, re.M), proc.stdout
     assert re.search(r"^0\.1\d*$", proc.stdout, re.M), proc.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# Graceful retirement: the program gets SIGTERM and --stop-grace before SIGKILL
+
+
+def log_lines(srv, *needles):
+    return [line for line in srv.log_text().splitlines() if all(n in line for n in needles)]
+
+
+def wait_for_log(srv, *needles, timeout=60):
+    return poll(lambda: log_lines(srv, *needles), bool, timeout=timeout,
+                what=f"a log line with {needles}")
+
+
+def test_retired_program_gets_sigterm_and_exits_on_its_own(launch):
+    srv = launch("--keep-alive", "1")  # the default grace, 30 s: the program exits long before
+    res = Resources(srv.client(), ModelStore(srv.data_dir))
+    name = custom_endpoint(res)
+    instance = json.loads(invoke(srv, name, b"x", ContentType="text/plain")["Body"].read())[
+        "instance"]
+    wait_for_log(srv, f"SIGTERM received, exiting (instance {instance})")
+    # Both workers (the deploy's trial one and the one that served) exited with the program's
+    # status, and none had to be killed.
+    poll(lambda: log_lines(srv, f"worker {name}.", "exited: exit status 0"),
+         lambda lines: len(lines) == 2, what="two workers exiting with status 0")
+    assert not log_lines(srv, f"worker {name}.", "after its stop request: killed")
+
+
+def test_program_that_ignores_sigterm_is_killed_after_the_grace(launch):
+    srv = launch("--keep-alive", "1", "--stop-grace", "2")
+    res = Resources(srv.client(), ModelStore(srv.data_dir))
+    name = custom_endpoint(res, environment={"THAW_TEST_SIGTERM": "ignore"})
+    instance = json.loads(invoke(srv, name, b"x", ContentType="text/plain")["Body"].read())[
+        "instance"]
+    wait_for_log(srv, f"SIGTERM received, ignoring it (instance {instance})")
+    poll(lambda: log_lines(srv, f"worker {name}.",
+                           "did not exit within the 2000 ms grace after its stop request: killed"),
+         lambda lines: len(lines) == 2, what="both workers killed after the grace")
+    text = srv.log_text()
+    # SIGTERM first, SIGKILL only after the grace: the program had its chance.
+    assert text.index(f"ignoring it (instance {instance})") < text.rindex("ms grace after its")
+    assert invoke(srv, name, b"y", ContentType="text/plain")  # a new worker serves on
+
+
+def test_request_in_flight_finishes_before_its_worker_is_stopped(server, res):
+    name = custom_endpoint(res)
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(invoke, server, name, b"sleep:1.5", ContentType="text/plain")
+        poll(lambda: server_busy(server, name), bool, what="the request on a busy worker")
+        res.sm.delete_endpoint(EndpointName=name)
+        report = json.loads(pending.result()["Body"].read())
+    assert report["body"] == "sleep:1.5"
+    wait_for_log(server, f"SIGTERM received, exiting (instance {report['instance']})")
+
+
+def server_busy(server, name):
+    text = urllib.request.urlopen(f"{server.endpoint_url}/metrics", timeout=5).read().decode()
+    return re.search(rf'thaw_workers{{endpoint="{re.escape(name)}",[^}}]*state="busy"}} 1', text)

@@ -16,7 +16,7 @@ from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
 
 from thaw_asserts import assert_failed
-from thaw_harness import ROLE_ARN, SKLEARN_IMAGE, _tar_gz, unique
+from thaw_harness import ROLE_ARN, SKLEARN_IMAGE, ModelStore, _tar_gz, poll, unique
 
 # The seed's inference.py: every handler written out, JSON in and out.
 SEED_INFERENCE = """\
@@ -308,3 +308,24 @@ def test_max_concurrency_throttles(sm, rt, store, iris):
     results = concurrent_invokes(rt, name, 2.0, 4)
     assert sorted(r if isinstance(r, str) else "ok" for r in results) == \
         ["ThrottlingException", "ThrottlingException", "ok", "ok"], results
+
+
+# The worker's retirement runs the module's atexit handlers, as the container's gunicorn worker
+# does when it gets SIGTERM and exits.
+ATEXIT = MODEL_FN_ONLY + """
+import atexit
+import sys
+
+atexit.register(lambda: print("inference.py: atexit handler ran", file=sys.stderr, flush=True))
+"""
+
+
+def test_retired_worker_runs_atexit_handlers(launch, iris):
+    srv = launch("--keep-alive", "1")
+    sm, store = srv.client(), ModelStore(srv.data_dir)
+    name = sklearn_endpoint(sm, store, iris, {"inference.py": ATEXIT})
+    _, got = invoke_json(srv.client("sagemaker-runtime"), name, iris[1][:1].tolist())
+    assert got == iris[0].predict(iris[1][:1].astype(np.float32)).tolist()
+    # The deploy's trial worker and the one that served: both retire, both run the handler.
+    poll(lambda: srv.log_text().count("inference.py: atexit handler ran"), lambda n: n == 2,
+         what="the atexit handler of both workers")

@@ -1,7 +1,8 @@
 #pragma once
 // A Launcher whose "workers" are threads in the test process speaking the container contract
 // on a socketpair: /ping answers `ping_status`, /invocations echoes the body (or sleeps, or
-// hangs up, as the test asks). Kill() shuts the worker's socket, as SIGKILL would.
+// hangs up, as the test asks). Kill() shuts the worker's socket, as SIGKILL would; Stop() records
+// the graceful stop (the pool has closed the socket, so the worker thread ends on EOF).
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "fleet/launcher.h"
 
@@ -56,6 +58,19 @@ class FakeLauncher final : public fleet::Launcher {
     kills++;
   }
 
+  // The pool has closed the worker's socket already (the worker thread sees EOF and ends).
+  void Stop(pid_t pid, std::chrono::milliseconds grace) override {
+    std::lock_guard lock(mu_);
+    stops++;
+    last_grace_ms = grace.count();
+    stopped.push_back(pid);
+  }
+
+  std::vector<pid_t> Stopped() {
+    std::lock_guard lock(mu_);
+    return stopped;
+  }
+
   std::atomic<int> ping_status{200};
   std::atomic<int> invoke_status{200};
   std::atomic<int> delay_ms{0};
@@ -63,6 +78,8 @@ class FakeLauncher final : public fleet::Launcher {
   std::atomic<bool> fail_launch{false};
   std::atomic<int> launches{0};
   std::atomic<int> kills{0};
+  std::atomic<int> stops{0};
+  std::atomic<int64_t> last_grace_ms{-1};
 
  private:
   struct Worker {
@@ -101,6 +118,7 @@ class FakeLauncher final : public fleet::Launcher {
   }
 
   std::mutex mu_;
+  std::vector<pid_t> stopped;  // guarded by mu_
   std::map<pid_t, Worker> workers_;
   pid_t next_pid_ = 1000;
 };

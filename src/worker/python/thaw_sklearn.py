@@ -73,6 +73,19 @@ def after_fork():
     np.random.seed()
 
 
+def shutdown():
+    """The worker retires (the server closed its connection; the zygote SIGKILLs it after
+    --stop-grace): what the container's gunicorn worker does on SIGTERM before it exits — the
+    atexit handlers run (the user's included) and output is flushed."""
+    import atexit
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # a closed or broken stream must not fail the exit
+            pass
+
+
 # ----------------------------------------------------------------------------------------------
 # Locating and importing the user's module
 

@@ -173,7 +173,32 @@ TEST_F(PoolTest, KeepAliveRetiresIdleWorkers) {
   clock_.Advance(std::chrono::seconds(301));
   pool->Tick();
   EXPECT_TRUE(Eventually([&] { return pool->counts().idle == 0; }));
-  EXPECT_GE(launcher_.kills, 1);
+  // Retirement is graceful: the socket closes (the worker's stop request) and the launcher is
+  // asked to SIGKILL only after the grace; nothing is killed now.
+  EXPECT_EQ(launcher_.stops, 1);
+  EXPECT_EQ(launcher_.last_grace_ms, 30000);
+  EXPECT_EQ(launcher_.kills, 0);
+}
+
+TEST_F(PoolTest, ZeroStopGraceKillsOnRetirement) {
+  VariantSpec spec = Spec(1);
+  spec.stop_grace = std::chrono::milliseconds(0);
+  auto pool = std::make_shared<Pool>(io_, blocking_, launcher_, clock_, spec);
+  pools_.push_back(pool);
+  ASSERT_EQ(Invoke(pool).failure, InvokeFailure::kNone);
+  clock_.Advance(std::chrono::seconds(301));
+  pool->Tick();
+  EXPECT_TRUE(Eventually([&] { return pool->counts().idle == 0; }));
+  EXPECT_EQ(launcher_.kills, 1);
+  EXPECT_EQ(launcher_.stops, 0);
+}
+
+TEST_F(PoolTest, TimedOutWorkerIsKilledNotStopped) {
+  auto pool = MakePool(1);
+  launcher_.delay_ms = 1000;
+  EXPECT_EQ(Invoke(pool).failure, InvokeFailure::kTimeout);
+  EXPECT_EQ(launcher_.kills, 1);
+  EXPECT_EQ(launcher_.stops, 0);
 }
 
 TEST_F(PoolTest, ProvisionedFloorStartsOnTick) {
@@ -190,8 +215,12 @@ TEST_F(PoolTest, DrainFinishesInFlightThenRetires) {
   auto inflight = InvokeAsync(pool, "a");
   ASSERT_TRUE(Eventually([&] { return pool->counts().busy == 1; }));
   pool->Drain();
+  EXPECT_EQ(launcher_.stops, 0);  // the busy worker is not retired under its request
   EXPECT_EQ(inflight.get().failure, InvokeFailure::kNone);
   EXPECT_TRUE(Eventually([&] { return pool->counts().busy + pool->counts().idle == 0; }));
+  // Then it is stopped gracefully.
+  EXPECT_EQ(launcher_.stops, 1);
+  EXPECT_EQ(launcher_.kills, 0);
   EXPECT_EQ(Invoke(pool).failure, InvokeFailure::kDraining);
 }
 
@@ -201,6 +230,8 @@ TEST_F(PoolTest, TrialStartLeavesServerlessAtZero) {
   auto setup = fleet.TrialStart(pool);
   ASSERT_TRUE(setup.ok()) << setup.status().ToString();
   EXPECT_TRUE(Eventually([&] { return pool->counts().idle == 0 && pool->counts().starting == 0; }));
+  EXPECT_EQ(launcher_.stops, 1);  // the trial worker retires gracefully
+  EXPECT_EQ(launcher_.kills, 0);
   launcher_.ping_status = 503;
   auto bad = fleet.TrialStart(MakePool(1));
   EXPECT_FALSE(bad.ok());
@@ -262,7 +293,9 @@ TEST_F(PoolTest, MemoryBudgetEvictsAnotherEndpointsIdleWorker) {
   InvokeResult rb = Invoke(b);
   ASSERT_EQ(rb.failure, InvokeFailure::kNone) << rb.message;
   EXPECT_TRUE(rb.cold_start);
-  EXPECT_EQ(a->counts().idle, 0);  // evicted
+  EXPECT_EQ(a->counts().idle, 0);  // evicted: killed, its memory is needed now
+  EXPECT_EQ(launcher_.kills, 1);
+  EXPECT_EQ(launcher_.stops, 0);
   EXPECT_EQ(b->counts().idle, 1);
   EXPECT_EQ(fleet.memory().used_mb(), 2048);
   InvokeResult again = Invoke(a);
