@@ -19,6 +19,7 @@ packages=(
   python3-flask gunicorn python3-gevent
   clang-format clang-tidy clang libclang-rt-14-dev  # fuzz targets (libFuzzer)
   curl wrk hyperfine sqlite3 procps
+  prometheus  # promtool: tests/e2e/test_prometheus.py validates GET /metrics
 )
 
 missing=()

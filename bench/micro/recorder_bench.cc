@@ -10,6 +10,7 @@
 // BM_InvokePathShare        everything RuntimeApi::Invoke adds: two clock reads, building the
 //                           record (two string copies) and Record()
 // BM_FoldIntoAggregates     the metrics thread's share per record (not on the hot path)
+// BM_FoldIntoPrometheus     its Prometheus share per record (counters + histograms, same thread)
 
 #include <benchmark/benchmark.h>
 
@@ -18,6 +19,7 @@
 
 #include "metrics/aggregator.h"
 #include "metrics/buffered_recorder.h"
+#include "metrics/prometheus.h"
 
 namespace {
 
@@ -118,6 +120,19 @@ void BM_FoldIntoAggregates(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_FoldIntoAggregates);
+
+void BM_FoldIntoPrometheus(benchmark::State& state) {
+  thaw::metrics::PrometheusRegistry reg;
+  int i = 0;
+  InvocationRecord r = Typical(0);
+  for (auto _ : state) {
+    r.model_latency_us = 500 + (i++ % 5000);
+    reg.Add(r);
+  }
+  benchmark::DoNotOptimize(reg.variants().size());
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_FoldIntoPrometheus);
 
 }  // namespace
 

@@ -50,7 +50,8 @@ Api::Api(control::ControlPlane& control, fleet::Fleet& fleet, boost::asio::threa
       runtime_(fleet, control.identity(), metrics,
                metrics ? metrics->clock() : SystemClockInstance()),
       cloudwatch_(metrics, blocking),
-      blocking_(blocking) {}
+      blocking_(blocking),
+      metrics_(metrics) {}
 
 boost::asio::awaitable<Response> Api::Handle(Request& req, RequestContext& ctx) {
   if (gate_ != nullptr) {
@@ -77,6 +78,7 @@ boost::asio::awaitable<Response> Api::Handle(Request& req, RequestContext& ctx) 
     res.set(http::field::content_type, "text/plain; version=0.0.4");
     res.keep_alive(req.keep_alive());
     res.body() = fleet_.PrometheusText();
+    if (metrics_ != nullptr) res.body() += metrics_->PrometheusText();
     res.prepare_payload();
     co_return res;
   }

@@ -58,6 +58,7 @@ class Api {
   boost::asio::thread_pool& blocking_;
   std::atomic<bool> ready_{false};
   const AuthGate* gate_ = nullptr;
+  metrics::MetricsService* metrics_;  // null: no invocation counters on /metrics
 };
 
 }  // namespace thaw::api

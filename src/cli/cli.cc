@@ -4,9 +4,11 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 
+#include "cli/cost.h"
 #include "cli/deploy.h"
 #include "cli/endpoints.h"
 #include "cli/http_client.h"
@@ -25,11 +27,21 @@ void AddOptions(CLI::App& sub, unsigned command, ClientOptions& opts) {
     if (!(spec.commands & command)) continue;
     CLI::Option* opt = nullptr;
     if (auto* s = std::get_if<std::string ClientOptions::*>(&spec.field)) {
+      // The environment gives the default here, not through CLI11's envname: CLI11 applies an
+      // envname to every subcommand, parsed or not, and the subcommands share one field, so
+      // the last subcommand's env value overwrote a flag given to an earlier one.
+      if (spec.env != nullptr) {
+        if (const char* value = std::getenv(spec.env); value != nullptr && *value != '\0') {
+          opts.*(*s) = value;
+        }
+      }
       opt = sub.add_option(spec.name, opts.*(*s), spec.help)->capture_default_str();
     } else if (auto* i = std::get_if<int64_t ClientOptions::*>(&spec.field)) {
       opt = sub.add_option(spec.name, opts.*(*i), spec.help)
                 ->capture_default_str()
                 ->check(CLI::Range(spec.min, spec.max));
+    } else if (auto* d = std::get_if<double ClientOptions::*>(&spec.field)) {
+      opt = sub.add_option(spec.name, opts.*(*d), spec.help)->capture_default_str();
     } else if (auto* b = std::get_if<bool ClientOptions::*>(&spec.field)) {
       opt = sub.add_flag(spec.name, opts.*(*b), spec.help);
     } else {
@@ -38,7 +50,6 @@ void AddOptions(CLI::App& sub, unsigned command, ClientOptions& opts) {
       opt = sub.add_option(spec.name, opts.*list, spec.help)->allow_extra_args(false);
     }
     if (spec.required) opt->required();
-    if (spec.env) opt->envname(spec.env);
   }
 }
 
@@ -49,9 +60,12 @@ ClientCommands::ClientCommands(CLI::App& app) {
       "deploy", "create (or update) a serverless endpoint from a model and wait until InService");
   invoke_ = app.add_subcommand("invoke", "invoke an endpoint; the response body goes to stdout");
   endpoints_ = app.add_subcommand("endpoints", "list endpoints with their serverless configs");
+  cost_ = app.add_subcommand(
+      "cost", "serverless cost per endpoint over a window, against a persistent instance");
   AddOptions(*deploy_, kDeploy, options_);
   AddOptions(*invoke_, kInvoke, options_);
   AddOptions(*endpoints_, kEndpoints, options_);
+  AddOptions(*cost_, kCost, options_);
   invoke_->get_option("--body")->excludes(invoke_->get_option("--file"));
 }
 
@@ -59,6 +73,7 @@ std::optional<int> ClientCommands::RunParsed() {
   unsigned command = deploy_->parsed()      ? kDeploy
                      : invoke_->parsed()    ? kInvoke
                      : endpoints_->parsed() ? kEndpoints
+                     : cost_->parsed()      ? kCost
                                             : 0u;
   if (command == 0) return std::nullopt;
 
@@ -80,7 +95,12 @@ std::optional<int> ClientCommands::RunParsed() {
     console.err << "error: " << credential.status().message() << "\n";
     return 2;
   }
-  if (*credential) http.set_signer(SigV4Signer(**credential, options_.region, "sagemaker"));
+  // CloudWatch (thaw cost) is the `monitoring` service; everything else `sagemaker`.
+  if (*credential) {
+    http.set_signer(
+        SigV4Signer(**credential, options_.region, command == kCost ? "monitoring" : "sagemaker"));
+  }
+  if (command == kCost) return RunCost(options_, http, console, SystemClock().Now());
   SageMakerClient client(http);
 
   switch (command) {

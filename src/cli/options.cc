@@ -34,6 +34,23 @@ const std::vector<ClientOptionSpec>& ClientOptionTable() {
       {"--accept", kInvoke, "Accept header of the request", &O::accept},
       {"--repeat", kInvoke, "invoke N times on one connection", &O::repeat, 1, 1000000},
       {"--time", kInvoke, "print each invocation's wall time to stderr", &O::time},
+      // cost
+      {"--endpoint", kCost, "only this endpoint (default: every endpoint with billed use)",
+       &O::cost_endpoint},
+      {"--since", kCost, "window ending now (or at --end): 30m, 24h, 7d (default 24h)", &O::since},
+      {"--start", kCost, "window start: ISO-8601 UTC (2026-11-28T05:00:00Z) or epoch seconds",
+       &O::start},
+      {"--end", kCost, "window end (exclusive; default now)", &O::end},
+      {"--price-gb-second", kCost, "serverless USD per GB-second (us-east-1 list price)",
+       &O::price_per_gb_second},
+      {"--price-request", kCost, "serverless USD per request (SageMaker charges none)",
+       &O::price_per_request},
+      {"--instance", kCost,
+       "persistent instance to compare with, e.g. ml.m5.large (default: similar memory)",
+       &O::instance},
+      {"--instance-price", kCost, "its USD per hour (default: the built-in us-east-1 table)",
+       &O::instance_price},
+      {"--json", kCost, "print JSON instead of a table", &O::json},
   };
   return kTable;
 }

@@ -32,13 +32,24 @@ struct ClientOptions {
   std::string accept;
   int64_t repeat = 1;
   bool time = false;
+  // cost
+  std::string cost_endpoint;  // --endpoint: one endpoint (default: all)
+  std::string since;          // --since 24h
+  std::string start;          // --start / --end: ISO-8601 UTC or epoch seconds
+  std::string end;
+  double price_per_gb_second = 0.0000200;
+  double price_per_request = 0.0;
+  std::string instance;        // "" = the instance of similar memory
+  double instance_price = -1;  // USD/hour; < 0 = the table's
+  bool json = false;
 };
 
 enum CommandBit : unsigned {
   kDeploy = 1u << 0,
   kInvoke = 1u << 1,
   kEndpoints = 1u << 2,
-  kAllCommands = kDeploy | kInvoke | kEndpoints,
+  kCost = 1u << 3,
+  kAllCommands = kDeploy | kInvoke | kEndpoints | kCost,
 };
 
 struct ClientOptionSpec {
@@ -46,7 +57,7 @@ struct ClientOptionSpec {
   unsigned commands;  // CommandBit mask
   const char* help;
   std::variant<std::string ClientOptions::*, int64_t ClientOptions::*, bool ClientOptions::*,
-               std::vector<std::string> ClientOptions::*>
+               std::vector<std::string> ClientOptions::*, double ClientOptions::*>
       field;
   int64_t min = 0;  // integer bounds (inclusive)
   int64_t max = 0;

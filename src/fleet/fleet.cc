@@ -115,23 +115,25 @@ void Fleet::ScheduleTick() {
 }
 
 std::string Fleet::PrometheusText() const {
+  // Prometheus conventions: base units (bytes), one HELP/TYPE per family.
+  constexpr int64_t kMb = 1024 * 1024;
   std::string out;
   if (memory_->budget_mb() > 0) {
     out += fmt::format(
-        "# HELP thaw_memory_budget_mb Node memory budget for workers (MemorySizeInMB sum).\n"
-        "# TYPE thaw_memory_budget_mb gauge\n"
-        "thaw_memory_budget_mb {}\n",
-        memory_->budget_mb());
+        "# HELP thaw_memory_budget_bytes Node memory budget for workers (MemorySizeInMB sum).\n"
+        "# TYPE thaw_memory_budget_bytes gauge\n"
+        "thaw_memory_budget_bytes {}\n",
+        memory_->budget_mb() * kMb);
   }
   out += fmt::format(
-      "# HELP thaw_memory_reserved_mb MemorySizeInMB sum of live workers.\n"
-      "# TYPE thaw_memory_reserved_mb gauge\n"
-      "thaw_memory_reserved_mb {}\n",
-      memory_->used_mb());
+      "# HELP thaw_memory_reserved_bytes MemorySizeInMB sum of live workers.\n"
+      "# TYPE thaw_memory_reserved_bytes gauge\n"
+      "thaw_memory_reserved_bytes {}\n",
+      memory_->used_mb() * kMb);
+  std::shared_lock lock(mu_);
   out +=
       "# HELP thaw_workers Worker processes by endpoint, variant and state.\n"
       "# TYPE thaw_workers gauge\n";
-  std::shared_lock lock(mu_);
   for (const auto& [name, pool] : routes_) {
     PoolCounts c = pool->counts();
     for (auto [state, n] : {std::pair{"starting", c.starting}, std::pair{"idle", c.idle},
@@ -140,6 +142,23 @@ std::string Fleet::PrometheusText() const {
                          pool->spec().variant, state, n);
     }
   }
+  // One gauge per line of the variant's config and its in-flight executions, so a dashboard can
+  // draw concurrency against MaxConcurrency.
+  auto gauge = [&](const char* family, const char* help, auto value) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", family, help, family);
+    for (const auto& [name, pool] : routes_) {
+      out += fmt::format("{}{{endpoint=\"{}\",variant=\"{}\"}} {}\n", family, name,
+                         pool->spec().variant, value(*pool));
+    }
+  };
+  gauge("thaw_concurrent_executions", "Requests running on workers now (busy workers).",
+        [](const Pool& p) { return p.counts().busy; });
+  gauge("thaw_max_concurrency", "The variant's MaxConcurrency.",
+        [](const Pool& p) { return p.spec().pool.max_concurrency; });
+  gauge("thaw_provisioned_concurrency", "The variant's ProvisionedConcurrency (0: none).",
+        [](const Pool& p) { return p.spec().pool.provisioned; });
+  gauge("thaw_memory_size_bytes", "The variant's MemorySizeInMB, in bytes.",
+        [&](const Pool& p) { return p.spec().memory_mb * kMb; });
   return out;
 }
 

@@ -82,7 +82,10 @@ void MetricsService::Tick(WallTime now) {
                             ? static_cast<double>(options_.sample_interval.count())
                             : std::chrono::duration<double>(now - last_sample_).count();
     last_sample_ = now;
-    for (const VariantSample& s : samples) aggregator_.AddSample(s, now, interval_s);
+    for (const VariantSample& s : samples) {
+      aggregator_.AddSample(s, now, interval_s);
+      prometheus_.AddSample(s, interval_s);
+    }
   }
   DrainLocked();
   if (now - last_flush_ >= options_.flush_interval) {
@@ -114,7 +117,16 @@ void MetricsService::DrainLocked() {
           r.cold_start, r.setup_us, r.BilledMillis());
     }
     aggregator_.Add(r);
+    prometheus_.Add(r);
   }
+}
+
+std::string MetricsService::PrometheusText() {
+  std::string out;
+  std::lock_guard lock(mu_);
+  DrainLocked();
+  prometheus_.AppendText(out);
+  return out;
 }
 
 Status MetricsService::Flush(WallTime now) {

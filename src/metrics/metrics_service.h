@@ -8,6 +8,7 @@
 //                   every minute:                  retention (delete minutes older than N days)
 //   Stop():                                        a last drain + flush
 //   Fetch/ListSeries (blocking pool):              drain, then stored rows ⊕ unflushed deltas
+//   PrometheusText (GET /metrics):                 drain, then render the counters/histograms
 //
 // Reads drain the recorder first, so a query sees every invocation answered before it. `mu_`
 // serialises the aggregator, a flush and a read, so a read never counts a delta twice or misses
@@ -25,6 +26,7 @@
 #include "metrics/aggregator.h"
 #include "metrics/buffered_recorder.h"
 #include "metrics/catalog.h"
+#include "metrics/prometheus.h"
 #include "store/store.h"
 
 namespace thaw::metrics {
@@ -69,6 +71,10 @@ class MetricsService final : public Recorder {
   // Every series with data (stored ⊕ pending).
   Result<std::vector<SeriesInfo>> ListSeries();
 
+  // The invocation counters and histograms in the Prometheus text format (prometheus.h), after
+  // a drain. Thread-safe; called by GET /metrics on an I/O thread (a lock and a render).
+  std::string PrometheusText();
+
   const Clock& clock() const { return clock_; }
   uint64_t dropped_records() const { return recorder_.dropped(); }
 
@@ -83,8 +89,9 @@ class MetricsService final : public Recorder {
   SampleSource source_;
   BufferedRecorder recorder_;
 
-  std::mutex mu_;  // guards aggregator_, the flush/prune schedule, and store I/O ordering
+  std::mutex mu_;  // guards aggregator_, prometheus_, the flush/prune schedule, store I/O order
   Aggregator aggregator_;
+  PrometheusRegistry prometheus_;
   WallTime last_sample_{}, last_flush_{}, last_prune_{};
 
   std::mutex thread_mu_;  // guards stop_

@@ -27,7 +27,8 @@ def workers(server, endpoint):
 
 
 def reserved_mb(server):
-    return int(re.search(r"^thaw_memory_reserved_mb (\d+)$", metrics(server), re.M).group(1))
+    reserved = re.search(r"^thaw_memory_reserved_bytes (\d+)$", metrics(server), re.M)
+    return int(reserved.group(1)) // (1024 * 1024)
 
 
 def invoke(server, name):
@@ -62,7 +63,7 @@ def test_cold_start_evicts_another_endpoints_idle_worker(budget_server):
     assert workers(srv, a)["idle"] == 1
     assert workers(srv, b).get("idle", 0) == 0
     assert invoke(srv, b)
-    assert "thaw_memory_budget_mb 3072" in metrics(srv)
+    assert "thaw_memory_budget_bytes 3221225472" in metrics(srv)
 
 
 def test_no_room_is_service_unavailable_until_memory_frees(budget_server):

@@ -482,6 +482,13 @@ TEST(ClientCommandsTest, EndpointUrlDefaultsFromTheEnvironment) {
   EXPECT_EQ(o.endpoint_url, "http://10.0.0.1:9999");
   Parse({"endpoints", "--endpoint-url", "http://h:1"}, &o);
   EXPECT_EQ(o.endpoint_url, "http://h:1");
+  // A flag given to any subcommand wins over the environment (CLI11's envname on the other,
+  // unparsed subcommands used to overwrite it: the field is shared).
+  Parse({"deploy", "--name", "e", "--model", "m", "--image", "i", "--endpoint-url", "http://h:2"},
+        &o);
+  EXPECT_EQ(o.endpoint_url, "http://h:2");
+  Parse({"cost", "--endpoint-url", "http://h:3"}, &o);
+  EXPECT_EQ(o.endpoint_url, "http://h:3");
   ::unsetenv("THAW_ENDPOINT_URL");
 }
 

@@ -239,6 +239,13 @@ TEST_F(PoolTest, TrialStartLeavesServerlessAtZero) {
   EXPECT_EQ(fleet.Find("ep"), pool);
   EXPECT_NE(fleet.PrometheusText().find("thaw_workers{endpoint=\"ep\",variant=\"AllTraffic\""),
             std::string::npos);
+  for (const char* gauge : {"thaw_concurrent_executions", "thaw_max_concurrency",
+                            "thaw_provisioned_concurrency", "thaw_memory_size_bytes"}) {
+    EXPECT_NE(fleet.PrometheusText().find(std::string(gauge) +
+                                          "{endpoint=\"ep\",variant=\"AllTraffic\"}"),
+              std::string::npos)
+        << gauge;
+  }
   fleet.Remove("ep");
   EXPECT_EQ(fleet.Find("ep"), nullptr);
 }
@@ -303,7 +310,8 @@ TEST_F(PoolTest, MemoryBudgetEvictsAnotherEndpointsIdleWorker) {
   EXPECT_TRUE(again.cold_start);
   EXPECT_EQ(b->counts().idle, 0);
   EXPECT_EQ(launcher_.launches, 3);
-  EXPECT_NE(fleet.PrometheusText().find("thaw_memory_reserved_mb 2048"), std::string::npos);
+  EXPECT_NE(fleet.PrometheusText().find("thaw_memory_reserved_bytes 2147483648"),
+            std::string::npos);
 }
 
 TEST_F(PoolTest, MemoryBudgetFullOfBusyWorkersFailsTheColdStart) {

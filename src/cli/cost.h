@@ -1,0 +1,115 @@
+#pragma once
+// `thaw cost`: what each endpoint's serving cost over a window, from the server's own billing
+// series (namespace thaw/Billing, read through the public CloudWatch API, awsJson1_0, signed for
+// `monitoring`), priced as SageMaker Serverless Inference prices it, and compared with a
+// persistent real-time instance of similar memory running for the same window.
+//
+// The billing rule (sagemaker-api.md §3; the seed's "Cost Comparison"): each invocation is billed
+// for its duration rounded up to the next 1 ms (the server records that rounded value,
+// InvocationRecord::BilledMillis), times the variant's memory in GB (MemorySizeInMB / 1024), at a
+// price per GB-second. So GB-s = Σ billed ms / 1000 × MemorySizeInMB / 1024, exactly.
+//
+// Everything below but RunCost is pure, for the unit tests.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/console.h"
+#include "cli/http_client.h"
+#include "cli/options.h"
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace thaw::cli {
+
+// AWS list prices, us-east-1, as published for SageMaker (2024-25): Serverless Inference compute
+// $0.0000200 per second per GB (1 GB $0.0000200/s … 6 GB $0.0001200/s); no per-request fee.
+inline constexpr double kDefaultPricePerGbSecond = 0.0000200;
+inline constexpr double kDefaultPricePerRequest = 0.0;
+
+struct InstancePrice {
+  const char* type;
+  int64_t memory_mb;
+  double usd_per_hour;  // real-time inference, us-east-1, on demand
+};
+// Small general-purpose instances a low-traffic endpoint would otherwise run on.
+const std::vector<InstancePrice>& InstancePrices();
+// The smallest instance of the table with at least `memory_mb`; the largest when none has.
+const InstancePrice& SimilarInstance(int64_t memory_mb);
+const InstancePrice* FindInstance(std::string_view type);
+
+// One billing series as the server keeps it: thaw/Billing BilledDuration with dimensions
+// EndpointName, VariantName, MemorySizeInMB, Capacity.
+struct BilledSeries {
+  std::string endpoint;
+  std::string variant;
+  int64_t memory_mb = 0;
+  std::string capacity;  // OnDemand | Provisioned
+  double billed_ms = 0;  // Sum over the window
+  double requests = 0;   // SampleCount over the window
+};
+
+struct Prices {
+  double per_gb_second = kDefaultPricePerGbSecond;
+  double per_request = kDefaultPricePerRequest;
+  std::string instance_type;                // "" = similar memory (SimilarInstance)
+  std::optional<double> instance_per_hour;  // overrides the table's price
+};
+
+struct CostRow {
+  std::string endpoint;
+  std::string variant;
+  int64_t memory_mb = 0;
+  double requests = 0;
+  double billed_seconds = 0;
+  double gb_seconds = 0;
+  double serverless_usd = 0;
+  double monthly_usd = 0;  // serverless_usd projected to 30 days at the observed rate
+  std::string instance_type;
+  double instance_per_hour = 0;
+  double instance_usd = 0;  // that instance running for the whole window
+  double savings_usd = 0;   // instance_usd - serverless_usd
+  // Requests per hour at which serverless costs what the instance costs, at this window's
+  // average cost per request; nullopt without requests.
+  std::optional<double> break_even_per_hour;
+};
+
+struct CostReport {
+  WallTime start;
+  WallTime end;
+  std::vector<CostRow> rows;  // by endpoint, variant
+  CostRow total;              // endpoint "TOTAL"; instance figures summed
+};
+
+// GB-seconds of `billed_ms` at `memory_mb` (GB = 1024 MB, as SageMaker sizes memory).
+double GbSeconds(double billed_ms, int64_t memory_mb);
+// The requests per hour at which `instance_per_hour` equals `cost_per_request` × rate.
+std::optional<double> BreakEvenPerHour(double instance_per_hour, double cost_per_request);
+
+// Folds billing series (one per memory size and capacity) into one row per (endpoint, variant)
+// and a total, priced. A variant that changed memory size in the window is shown at its
+// largest. Fails when `prices.instance_type` names no known instance and no price is given.
+Result<CostReport> ComputeCost(const std::vector<BilledSeries>& series, const Prices& prices,
+                               WallTime start, WallTime end);
+
+// "2h", "30m", "7d", "90s", "1w" → a duration; errors name the bad value.
+Result<std::chrono::seconds> ParseDuration(std::string_view text);
+// A --start/--end value: ISO-8601 UTC ("2026-11-28T05:00:00Z") or epoch seconds.
+Result<WallTime> ParseTimeArg(std::string_view text);
+// The window [start, end) from --since / --start / --end at `now` (default: the last 24 h).
+Result<std::pair<WallTime, WallTime>> CostWindow(const ClientOptions& options, WallTime now);
+// A GetMetricStatistics Period (multiple of 60) covering [start, end) in ≤ 1,440 datapoints.
+int64_t PeriodFor(WallTime start, WallTime end);
+
+std::string FormatCostTable(const CostReport& report);
+std::string FormatCostJson(const CostReport& report);
+
+// Lists the thaw/Billing BilledDuration series (ListMetrics, all pages; --endpoint filters),
+// sums each over the window (GetMetricStatistics Sum + SampleCount) and prints the report.
+// `http` must be signed for the `monitoring` service when the server wants SigV4.
+int RunCost(const ClientOptions& options, HttpClient& http, Console& console, WallTime now);
+
+}  // namespace thaw::cli
