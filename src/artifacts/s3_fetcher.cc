@@ -36,12 +36,19 @@ constexpr size_t kMaxErrorBodyBytes = 64 * 1024;
 
 // Runs one asynchronous operation to completion on the fetch's own io_context, on this thread,
 // so that the tcp_stream's expiry (the step timeout) applies to it.
+// Returns as soon as the operation's handler ran: the stream's timer may still be pending (it is
+// re-armed by the next step, and dropped with the io_context).
 template <class Start>
 beast::error_code RunOne(asio::io_context& ioc, Start&& start) {
   beast::error_code result;
-  start([&result](beast::error_code ec, auto&&...) { result = ec; });
+  bool done = false;
+  start([&result, &done](beast::error_code ec, auto&&...) {
+    result = ec;
+    done = true;
+  });
   ioc.restart();
-  ioc.run();
+  while (!done && ioc.run_one() > 0) {
+  }
   return result;
 }
 
@@ -277,7 +284,11 @@ Attempt S3Fetcher::TryOnce(const S3Object& object, int fd, FetchedObject& out) c
   if (ec == beast::error::timeout) return Failed(Attempt::Kind::kTimedOut, "sending timed out");
   if (ec) return Failed(Attempt::Kind::kBroken, "sending the request: " + ec.message());
 
+  // Beast reads at most the buffer's free capacity (at least 512 bytes): a buffer that never
+  // grows past its first 512 bytes made 8 MB take ~16,000 recvmsg + epoll round trips (22 s
+  // under ASan on the loaded VM). Reserving makes each read up to 64 KiB.
   beast::flat_buffer buffer;
+  buffer.reserve(kChunkBytes);
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   stream.expires_after(options_.step_timeout);
