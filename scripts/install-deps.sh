@@ -39,6 +39,8 @@ fi
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if command -v npm >/dev/null 2>&1; then
   (cd "$repo_root/tests/e2e/clients/js" && npm ci --no-audit --no-fund)
+  # s3rver: an independent S3 implementation for the remote-S3 tests (test_remote_s3.py).
+  (cd "$repo_root/tests/e2e/clients/s3rver" && npm ci --no-audit --no-fund)
 else
   echo "npm not found: skipping tests/e2e/clients/js (the JS SDK e2e tests will skip)" >&2
 fi

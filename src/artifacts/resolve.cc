@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "artifacts/entry_path.h"
+#include "artifacts/s3_url.h"
 
 namespace thaw::artifacts {
 namespace fs = std::filesystem;
@@ -11,8 +12,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr char kUseSupported[] = "use s3://, file:// or an absolute path";
-constexpr size_t kMaxS3KeyBytes = 1024;  // the S3 limit
-constexpr size_t kMaxBucketBytes = 255;  // legacy us-east-1 names; current rules say 63
 
 bool IsSchemeChar(char c, bool first) {
   const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -68,48 +67,9 @@ Result<fs::path> FilePath(std::string_view url) {
   return fs::path(path);
 }
 
-bool IsBucketChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-         c == '-' || c == '_';
-}
-
 Result<fs::path> S3Path(std::string_view url, const fs::path& s3_root) {
-  const std::string_view rest = url.substr(std::string_view("s3://").size());
-  const size_t slash = rest.find('/');
-  const std::string_view bucket = rest.substr(0, slash);
-  const std::string_view key =
-      slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
-  if (bucket.empty()) {
-    return InvalidArgument("the model data URL " + QuoteEntryName(url) + " has no bucket name");
-  }
-  bool bucket_ok = bucket.size() <= kMaxBucketBytes && bucket != "." && bucket != "..";
-  for (char c : bucket) bucket_ok = bucket_ok && IsBucketChar(c);
-  if (!bucket_ok) {
-    return InvalidArgument("the model data URL " + QuoteEntryName(url) +
-                           " has an invalid bucket name " + QuoteEntryName(bucket));
-  }
-  if (key.empty()) {
-    return InvalidArgument("the model data URL " + QuoteEntryName(url) +
-                           " has no object key; name the model.tar.gz object");
-  }
-  if (key.size() > kMaxS3KeyBytes) {
-    return InvalidArgument("the object key of the model data URL is longer than " +
-                           std::to_string(kMaxS3KeyBytes) + " bytes");
-  }
-  // Every segment must be a plain name: "", "." and ".." would leave the bucket's directory or
-  // name a path the local store cannot hold.
-  size_t start = 0;
-  while (start <= key.size()) {
-    size_t end = key.find('/', start);
-    if (end == std::string_view::npos) end = key.size();
-    const std::string_view segment = key.substr(start, end - start);
-    if (segment.empty() || segment == "." || segment == "..") {
-      return InvalidArgument("the object key " + QuoteEntryName(key) + " of the model data URL " +
-                             "has an empty, \".\" or \"..\" segment, which is not supported");
-    }
-    start = end + 1;
-  }
-  return s3_root / std::string(bucket) / std::string(key);
+  THAW_ASSIGN_OR_RETURN(S3Object object, ParseS3Url(url));
+  return s3_root / object.bucket / object.key;
 }
 
 }  // namespace

@@ -6,20 +6,18 @@
 #include <optional>
 #include <string>
 
+#include "auth/client_signing.h"
 #include "auth/sigv4.h"
 #include "cli/http_client.h"
 
 namespace thaw::cli {
 
-// Reads one environment variable; nullopt when unset. Injected so tests do not touch the real
-// environment.
-using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
-EnvLookup ProcessEnv();
-
-// AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN); else the profile AWS_PROFILE
-// (default "default") of AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials). nullopt when
-// neither gives a key; an error when the named file exists but cannot be parsed.
-Result<std::optional<auth::Credential>> FindCredentials(const EnvLookup& env);
+// The credential chain lives in auth/client_signing.h (the server's S3 fetcher uses it too).
+using auth::EnvLookup;
+using auth::ProcessEnv;
+inline Result<std::optional<auth::Credential>> FindCredentials(const EnvLookup& env) {
+  return auth::FindCredentials(env);
+}
 
 // Signs every request with SigV4 for `service` in `region` at `now()`: X-Amz-Date (and
 // X-Amz-Security-Token) added, every header but User-Agent and Expect signed, as botocore does.

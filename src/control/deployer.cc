@@ -4,6 +4,7 @@
 
 #include "artifacts/model_with_code.h"
 #include "artifacts/resolve.h"
+#include "artifacts/s3_url.h"
 #include "control/images.h"
 
 namespace thaw::control {
@@ -12,6 +13,30 @@ using nlohmann::json;
 
 Deployer::Deployer(DeployerOptions options, artifacts::ModelCache& cache, const Clock& clock)
     : options_(std::move(options)), cache_(cache), clock_(clock) {}
+
+Result<artifacts::CachedModel> Deployer::Materialize(const std::string& url,
+                                                     bool& download_failed) {
+  download_failed = true;
+  const bool remote = options_.remote_s3 != nullptr && url.size() > 5 &&
+                      (url.starts_with("s3://") || url.starts_with("S3://"));
+  if (!remote) {
+    THAW_ASSIGN_OR_RETURN(std::filesystem::path local,
+                          artifacts::ResolveLocal(url, options_.s3_root));
+    download_failed = false;
+    return cache_.Materialize(local);
+  }
+  THAW_ASSIGN_OR_RETURN(artifacts::S3Object object, artifacts::ParseS3Url(url));
+  std::error_code ec;
+  std::filesystem::create_directories(cache_.root(), ec);
+  // Downloads land in the cache's directory under the cache's temporary prefix, so a crash
+  // mid-download leaves nothing RemoveLeftovers does not clear.
+  THAW_ASSIGN_OR_RETURN(artifacts::FetchedObject fetched,
+                        options_.remote_s3->Fetch(object, cache_.root(), ".tmp-download-"));
+  download_failed = false;
+  auto cached = cache_.Materialize(fetched.path);
+  std::filesystem::remove(fetched.path, ec);
+  return cached;
+}
 
 Result<artifacts::CachedModel> Deployer::WithCode(const artifacts::CachedModel& model,
                                                   const json& environment) {
@@ -40,13 +65,13 @@ Result<artifacts::CachedModel> Deployer::WithCode(const artifacts::CachedModel& 
       return artifacts::AddCode(cache_, model, value, *digest, false);
     }
     case artifacts::CodeLocation::kArchive: {
-      auto local = artifacts::ResolveLocal(value, options_.s3_root);
-      if (!local.ok()) {
+      bool download_failed = false;
+      auto code = Materialize(value, download_failed);
+      if (!code.ok() && download_failed) {
         return InvalidArgument(
             fmt::format("Failed to download the code from SAGEMAKER_SUBMIT_DIRECTORY \"{}\". {}",
-                        value, local.status().message()));
+                        value, code.status().message()));
       }
-      auto code = cache_.Materialize(*local);
       if (!code.ok()) {
         return InvalidArgument(fmt::format(
             "Failed to extract the code archive from SAGEMAKER_SUBMIT_DIRECTORY \"{}\". Please "
@@ -105,12 +130,12 @@ Result<json> Deployer::Prepare(const json& snapshot) {
           model_name, variant_name, RuntimeName(runtime->kind)));
     }
     if (!url.empty()) {  // a custom container without model data sees an empty /opt/ml/model
-      auto local = artifacts::ResolveLocal(url, options_.s3_root);
-      if (!local.ok()) {
+      bool download_failed = false;
+      auto materialized = Materialize(url, download_failed);
+      if (!materialized.ok() && download_failed) {
         return InvalidArgument(fmt::format("Failed to download model data from URL \"{}\". {}", url,
-                                           local.status().message()));
+                                           materialized.status().message()));
       }
-      auto materialized = cache_.Materialize(*local);
       if (!materialized.ok()) {
         return InvalidArgument(fmt::format(
             "Failed to extract model data archive from URL \"{}\". Please ensure that the object "

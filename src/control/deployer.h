@@ -4,9 +4,12 @@
 // Runs on a job thread, never on an I/O thread, and never under the control plane's lock.
 
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "artifacts/model_cache.h"
+#include "artifacts/s3_fetcher.h"
 #include "common/clock.h"
 #include "common/status.h"
 
@@ -14,6 +17,9 @@ namespace thaw::control {
 
 struct DeployerOptions {
   std::filesystem::path s3_root;  // s3://bucket/key resolves to s3_root/bucket/key
+  // With --s3-endpoint: s3:// URLs are downloaded from that store instead (into the cache's
+  // directory, then extracted as any archive). Null: the embedded store under s3_root.
+  std::shared_ptr<const artifacts::S3Fetcher> remote_s3;
 };
 
 class Deployer {
@@ -33,6 +39,11 @@ class Deployer {
   // SAGEMAKER_SUBMIT_DIRECTORY names outside it copied in as code/ (artifacts/model_with_code).
   Result<artifacts::CachedModel> WithCode(const artifacts::CachedModel& model,
                                           const nlohmann::json& environment);
+
+  // The extracted archive `url` names (a host file, the embedded store, or a download from the
+  // remote S3 store). `download_failed` tells whether the error is about finding or fetching the
+  // archive (true) or about its contents (false).
+  Result<artifacts::CachedModel> Materialize(const std::string& url, bool& download_failed);
 
   DeployerOptions options_;
   artifacts::ModelCache& cache_;

@@ -17,6 +17,8 @@
 #include "api/api.h"
 #include "api/http_server.h"
 #include "artifacts/model_cache.h"
+#include "artifacts/s3_fetcher.h"
+#include "auth/client_signing.h"
 #include "auth/credentials.h"
 #include "cli/cli.h"
 #include "common/logging.h"
@@ -137,6 +139,33 @@ bool SplitHostPort(const std::string& s, std::string& host, uint16_t& port) {
   return !host.empty();
 }
 
+// The fetcher for --s3-endpoint, with credentials and region found the way AWS clients find
+// them (the only place the server reads AWS_* variables and ~/.aws).
+Result<std::shared_ptr<const artifacts::S3Fetcher>> MakeRemoteS3(const ServeOptions& opts,
+                                                                 const Clock& clock) {
+  auto endpoint = artifacts::ParseS3Endpoint(opts.s3_endpoint);
+  if (!endpoint.ok()) return endpoint.status();
+  const auth::EnvLookup env = auth::ProcessEnv();
+  auto credential = auth::FindCredentials(env, opts.s3_profile);
+  if (!credential.ok()) return InvalidArgument("--s3-endpoint: " + credential.status().message());
+  if (!credential->has_value()) {
+    return InvalidArgument(
+        "--s3-endpoint needs AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+        "or put the profile " +
+        (opts.s3_profile.empty() ? std::string("AWS_PROFILE (or [default])") : opts.s3_profile) +
+        " in ~/.aws/credentials");
+  }
+  artifacts::S3FetcherOptions fetch;
+  fetch.endpoint = *std::move(endpoint);
+  fetch.credential = **std::move(credential);
+  fetch.region = auth::FindRegion(env, opts.s3_profile);
+  Logger("server")->info("s3:// URLs are fetched from {} (region {}, access key {} from {})",
+                         fetch.endpoint.url, fetch.region, fetch.credential.access_key,
+                         fetch.credential.profile);
+  return std::shared_ptr<const artifacts::S3Fetcher>(
+      std::make_shared<artifacts::S3Fetcher>(std::move(fetch), clock));
+}
+
 int Serve(const ServeOptions& opts) {
   auto log = Logger("server");
   std::string host;
@@ -204,7 +233,16 @@ int Serve(const ServeOptions& opts) {
       data_dir / "cache" / "models",
       artifacts::ExtractLimits{static_cast<uint64_t>(opts.max_model_bytes)});
   if (Status st = cache.RemoveLeftovers(); !st.ok()) log->warn("model cache: {}", st.ToString());
-  control::Deployer deployer({data_dir / "s3"}, cache, clock);
+  control::DeployerOptions deployer_opts{data_dir / "s3", nullptr};
+  if (!opts.s3_endpoint.empty()) {
+    auto fetcher = MakeRemoteS3(opts, clock);
+    if (!fetcher.ok()) {
+      log->error("{}", fetcher.status().message());
+      return 1;
+    }
+    deployer_opts.remote_s3 = *std::move(fetcher);
+  }
+  control::Deployer deployer(deployer_opts, cache, clock);
   asio::thread_pool deploy_pool(static_cast<size_t>(opts.deploy_threads));
   asio::thread_pool blocking_pool(static_cast<size_t>(opts.blocking_threads));
   PoolJobRunner jobs(deploy_pool);

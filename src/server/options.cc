@@ -76,6 +76,16 @@ const std::vector<OptionSpec>& ServeOptionTable() {
        &O::metrics_retention_days, 1, 455},
       {"metrics-flush-seconds", "seconds between writes of metric aggregates to the database",
        &O::metrics_flush_seconds, 1, 3600},
+      {"s3-endpoint",
+       "fetch s3:// model data and SAGEMAKER_SUBMIT_DIRECTORY code from this S3-compatible store "
+       "(http://host:port, path-style, SigV4 with the AWS credentials of the environment or "
+       "~/.aws/credentials; region from AWS_REGION or ~/.aws/config); default: the embedded store "
+       "under <data-dir>/s3",
+       &O::s3_endpoint},
+      {"s3-profile",
+       "the AWS profile whose credentials --s3-endpoint uses (default: AWS_PROFILE, else "
+       "\"default\"; AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY take precedence)",
+       &O::s3_profile},
   };
   return kTable;
 }

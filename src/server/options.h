@@ -38,6 +38,8 @@ struct ServeOptions {
   std::string metrics = "on";           // "on" | "off" (no recording, no CloudWatch API)
   int64_t metrics_retention_days = 15;  // CloudWatch keeps 1-minute data 15 days
   int64_t metrics_flush_seconds = 5;    // how often aggregates are written to SQLite
+  std::string s3_endpoint;              // remote S3-compatible store for s3:// URLs ("" = embedded)
+  std::string s3_profile;  // AWS profile for its credentials ("" = AWS_PROFILE/default)
 };
 
 struct OptionSpec {

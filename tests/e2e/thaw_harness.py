@@ -66,8 +66,9 @@ def poll(fetch, done, timeout=60.0, interval=0.05, what="condition"):
 class ThawServer:
     """One data directory, served by successive runs of the thaw binary."""
 
-    def __init__(self, root, extra_args=()):
+    def __init__(self, root, extra_args=(), env=None):
         self.root = Path(root)
+        self.env = dict(env or {})  # added to (overriding) this process's environment
         self.data_dir = self.root / "data"
         self.log_dir = self.root / "logs"
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -95,7 +96,8 @@ class ThawServer:
             self.proc = subprocess.Popen(
                 [str(binary), "serve", "--listen", "127.0.0.1:0", "--data-dir", str(self.data_dir),
                  "--port-file", str(port_file), "--log-level", "debug", *self.extra_args],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                env={**os.environ, **self.env} if self.env else None)
         try:
             self.port = poll(lambda: self._read_port(port_file), lambda p: p is not None,
                              timeout=timeout, what=f"port file {port_file}")
