@@ -234,8 +234,12 @@ void RunWorkerChild(const ChildContext& ctx) {
     }
     report.mounts_us += MicrosSince(t);
 
+    if (err = DropCapabilityBounds(); !err.empty()) Fail(rfd, report, "capabilities: " + err);
     if (err = DropPrivileges(ctx.uid, ctx.gid); !err.empty()) {
       Fail(rfd, report, "drop privileges: " + err);
+    }
+    if (err = DropRemainingCapabilities(); !err.empty()) {
+      Fail(rfd, report, "capabilities: " + err);
     }
     // The credential change cleared the parent-death signal.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -255,6 +259,10 @@ void RunWorkerChild(const ChildContext& ctx) {
   if (close_range(kNotifyFd + 1, ~0U, 0) != 0) Fail(kReportFd, report, Errno("close_range"));
   g_notify_fd = kNotifyFd;
   if (chdir("/") != 0) Fail(kReportFd, report, Errno("chdir /"));
+  // Last, so that nothing above needs a system call the filter refuses; no_new_privs is set.
+  if (ctx.filter != nullptr) {
+    if (std::string err = ctx.filter->Install(); !err.empty()) Fail(kReportFd, report, err);
+  }
 
   report.child_us = MicrosSince(start);
   Report(kReportFd, report, "");

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <thread>
@@ -339,6 +340,15 @@ int64_t Zygote::MemoryUsage(const std::string& worker_id) const {
   int64_t bytes = -1;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), bytes);
   return ec == std::errc() ? bytes : -1;
+}
+
+std::vector<std::filesystem::path> DataDirToHide(const std::filesystem::path& data_dir) {
+  const std::filesystem::path dir = data_dir.lexically_normal();
+  for (const std::filesystem::path private_dir : {"/tmp", "/dev/shm"}) {
+    auto [a, b] = std::mismatch(private_dir.begin(), private_dir.end(), dir.begin(), dir.end());
+    if (a == private_dir.end() && b != dir.end()) return {};  // strictly inside
+  }
+  return {dir};
 }
 
 }  // namespace thaw::sandbox

@@ -154,6 +154,14 @@ int Serve(const ServeOptions& opts) {
   // the server does not wait for it, a scikit-learn spawn does.
   sandbox::SandboxOptions sandbox_opts;
   sandbox_opts.enabled = g_sandboxed = opts.sandbox == "on";
+  {
+    // Workers must not see the data dir (other endpoints' models, the database, the key file):
+    // it must exist before the zygote builds its mount template.
+    std::error_code hide_ec;
+    fs::path dir = fs::weakly_canonical(fs::absolute(opts.data_dir, hide_ec), hide_ec);
+    fs::create_directories(dir, hide_ec);
+    if (!hide_ec) sandbox_opts.hidden_paths = sandbox::DataDirToHide(dir);
+  }
   sandbox::SandboxOptions python_opts = sandbox_opts;
   python_opts.preload = &worker::PreloadPython;
   const auto python_t0 = std::chrono::steady_clock::now();
