@@ -276,6 +276,12 @@ int Serve(const ServeOptions& opts) {
   http_opts.port = port;
   http_opts.body_limit = static_cast<uint64_t>(opts.max_request_bytes);
   http_opts.on_body_too_large = &api::BodyTooLarge;
+  http_opts.max_connections = static_cast<size_t>(opts.max_connections);
+  http_opts.max_connections_per_client = static_cast<size_t>(opts.max_connections_per_client);
+  http_opts.header_count_limit = static_cast<uint32_t>(opts.max_header_count);
+  http_opts.url_limit = static_cast<uint32_t>(opts.max_url_bytes);
+  http_opts.header_timeout = std::chrono::milliseconds(opts.header_timeout_ms);
+  http_opts.idle_timeout = std::chrono::milliseconds(opts.idle_timeout_ms);
   api::HttpServer server(
       shard_ptrs, http_opts,
       [&app](api::Request& req, api::RequestContext& ctx) { return app.Handle(req, ctx); });

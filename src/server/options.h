@@ -37,6 +37,13 @@ struct ServeOptions {
   std::string metrics = "on";           // "on" | "off" (no recording, no CloudWatch API)
   int64_t metrics_retention_days = 15;  // CloudWatch keeps 1-minute data 15 days
   int64_t metrics_flush_seconds = 5;    // how often aggregates are written to SQLite
+  // The door's limits (api::HttpServerOptions has the same defaults and says what each does).
+  int64_t max_connections = 10000;
+  int64_t max_connections_per_client = 1000;
+  int64_t max_header_count = 100;
+  int64_t max_url_bytes = 8192;
+  int64_t header_timeout_ms = 30000;
+  int64_t idle_timeout_ms = 75000;
 };
 
 struct OptionSpec {

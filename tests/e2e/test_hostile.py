@@ -27,7 +27,7 @@ from thaw_harness import ROLE_ARN, SKLEARN_IMAGE, ModelStore, ThawServer, _tar_g
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 MEMORY_MB = 1024
-INVOCATION_TIMEOUT = 5
+INVOCATION_TIMEOUT = 15  # fill_tmp writes 512 MiB; on a loaded machine that takes seconds
 
 HANDLERS = """
 
