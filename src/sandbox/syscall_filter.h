@@ -10,8 +10,12 @@
 // the ones that do not (new user namespaces, ptrace of a same-uid process, keyctl,
 // perf_event_open, userfaultfd, io_uring) and shrinks the kernel surface of the rest.
 //
-// libseccomp compiles the filter once, in the zygote; each worker installs the compiled program
-// with one seccomp() call (see bench/cold_ab.py for what that costs on the cold path).
+// libseccomp compiles the filter once, in the zygote; each armed child installs the compiled
+// program with one seccomp() call while it waits in the pool, off the cold path, still root.
+// The setup that follows the spec needs four calls as root — setns into its mount namespace,
+// open_tree, mount_setattr and move_mount for /opt/ml/model — so the filter leaves those four;
+// once the worker has dropped its capabilities they fail with EPERM all the same, because each
+// needs CAP_SYS_ADMIN, and the only way to get it back, a new user namespace, is refused.
 
 #include <linux/filter.h>
 
@@ -27,7 +31,7 @@ class SyscallFilter {
   // Compiles the filter for this process' architecture. Fails if libseccomp cannot.
   static Result<SyscallFilter> Compile();
 
-  // In the worker, with no_new_privs set: installs the filter on every thread of the process.
+  // Installs the filter on every thread of the process: as root, or with no_new_privs set.
   // Returns "" or what failed.
   std::string Install() const;
 

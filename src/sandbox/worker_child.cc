@@ -167,6 +167,14 @@ void Arm(const ChildContext& ctx, ChildReport& report) {
       Fail(rfd, report, err);
     }
     report.mounts_us = MicrosSince(t);
+    // Off the cold path (measured: installing the filter costs 0.1-0.2 ms here, emptying the
+    // bounding set ~40 prctl calls). Neither takes away what the rest of the setup needs as root:
+    // the bounding set limits only what an exec could gain, and the filter leaves the four calls
+    // the spec's mounts use (see syscall_filter.h).
+    if (std::string err = DropCapabilityBounds(); !err.empty()) {
+      Fail(rfd, report, "capabilities: " + err);
+    }
+    if (std::string err = ctx.filter->Install(); !err.empty()) Fail(rfd, report, err);
   }
   report.child_us = MicrosSince(start);
   if (ctx.prewarm) Prewarm(ctx);
@@ -234,7 +242,6 @@ void RunWorkerChild(const ChildContext& ctx) {
     }
     report.mounts_us += MicrosSince(t);
 
-    if (err = DropCapabilityBounds(); !err.empty()) Fail(rfd, report, "capabilities: " + err);
     if (err = DropPrivileges(ctx.uid, ctx.gid); !err.empty()) {
       Fail(rfd, report, "drop privileges: " + err);
     }
@@ -259,10 +266,6 @@ void RunWorkerChild(const ChildContext& ctx) {
   if (close_range(kNotifyFd + 1, ~0U, 0) != 0) Fail(kReportFd, report, Errno("close_range"));
   g_notify_fd = kNotifyFd;
   if (chdir("/") != 0) Fail(kReportFd, report, Errno("chdir /"));
-  // Last, so that nothing above needs a system call the filter refuses; no_new_privs is set.
-  if (ctx.filter != nullptr) {
-    if (std::string err = ctx.filter->Install(); !err.empty()) Fail(kReportFd, report, err);
-  }
 
   report.child_us = MicrosSince(start);
   Report(kReportFd, report, "");

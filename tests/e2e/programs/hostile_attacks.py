@@ -20,7 +20,8 @@ LIBC.syscall.restype = ctypes.c_long
 SYS = {"ptrace": 101, "keyctl": 250, "add_key": 248, "unshare": 272, "perf_event_open": 298,
        "bpf": 321, "userfaultfd": 323, "mount": 165, "setns": 308, "kexec_load": 246,
        "init_module": 175, "swapon": 167, "process_vm_readv": 310, "open_by_handle_at": 304,
-       "clock_settime": 227, "settimeofday": 164, "reboot": 169, "pivot_root": 155}
+       "clock_settime": 227, "settimeofday": 164, "reboot": 169, "pivot_root": 155,
+       "open_tree": 428, "move_mount": 429}
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
@@ -293,7 +294,10 @@ def syscalls(req):
         "bpf": _raw("bpf", 0, 0, 0),
         "userfaultfd": _raw("userfaultfd", 1),  # UFFD_USER_MODE_ONLY
         "mount": _raw("mount", 0, 0, 0, 0, 0),
-        "setns": _raw("setns", 0, 0),
+        # Into its own mount namespace: a valid fd, so only a missing capability refuses it.
+        "setns": _in_child(lambda: _raw("setns", os.open("/proc/self/ns/mnt", os.O_RDONLY), 0)),
+        "open_tree clone": _raw("open_tree", -100, ctypes.addressof(
+            ctypes.create_string_buffer(b"/")), 1),  # AT_FDCWD, "/", OPEN_TREE_CLONE
         "kexec_load": _raw("kexec_load", 0, 0, 0, 0),
         "init_module": _raw("init_module", 0, 0, 0),
         "swapon": _raw("swapon", 0, 0),
