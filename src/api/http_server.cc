@@ -39,6 +39,8 @@ using asio::use_awaitable;
 // The first read of a request (after an idle wait) asks for this much; Beast grows the buffer
 // as needed afterwards.
 constexpr size_t kFirstReadSize = 16 << 10;
+// The read buffer holds a request's header (at most header_limit) plus what one read brings in.
+constexpr size_t kReadChunk = 64 << 10;
 // Back-off after an accept error that is about resources (EMFILE…), so the loop does not spin.
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
 
@@ -61,6 +63,22 @@ Response ErrorResponse(http::status status, std::string_view type, std::string_v
   return res;
 }
 
+// Closes a connection over a connection limit with a canned 503, written without waiting (a
+// client that does not read gets the close alone). Never reads from it.
+void RefuseConnection(tcp::socket& socket) {
+  static constexpr std::string_view kBody =
+      R"({"__type":"ServiceUnavailable","message":"Too many open connections."})";
+  static const std::string kReply =
+      "HTTP/1.1 503 Service Unavailable\r\nServer: thaw\r\nContent-Type: application/json\r\n"
+      "x-amzn-ErrorType: ServiceUnavailable\r\nConnection: close\r\nContent-Length: " +
+      std::to_string(kBody.size()) + "\r\n\r\n" + std::string(kBody);
+  beast::error_code ec;
+  socket.non_blocking(true, ec);
+  if (!ec) socket.write_some(asio::buffer(kReply), ec);
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  socket.close(ec);
+}
+
 bool IsHttpParseError(const beast::error_code& ec) {
   return ec.category() == beast::error_code(http::error::bad_method).category();
 }
@@ -69,12 +87,13 @@ bool IsHttpParseError(const beast::error_code& ec) {
 // `stream`'s executor (serial: a shard's single thread, or a strand), so nothing here needs a
 // lock.
 struct Connection {
-  Connection(tcp::socket socket, uint64_t id, std::string remote)
-      : stream(std::move(socket)), id(id), remote(std::move(remote)) {}
+  Connection(tcp::socket socket, uint64_t id, std::string remote, std::string client)
+      : stream(std::move(socket)), id(id), remote(std::move(remote)), client(std::move(client)) {}
 
   beast::tcp_stream stream;
   const uint64_t id;
   const std::string remote;
+  const std::string client;  // the peer's address, for the per-client connection count
   // True while waiting for the first byte of the next request: Shutdown may cancel it then.
   bool idle = false;
 };
@@ -109,7 +128,8 @@ struct HttpServer::Impl {
   void Finalize(Response& res, const std::string& request_id, unsigned version, bool keep_alive);
   void LogRequest(std::string_view method, std::string_view target, const Response& res,
                   std::chrono::steady_clock::time_point start, const std::string& request_id);
-  void Unregister(uint64_t id);
+  std::optional<Response> CheckHead(const Request& header) const;
+  void Unregister(const Connection& conn);
   void StopAccepting(std::function<void()> done);
   void MaybeFinish();  // posts the `done` callbacks once nothing is left; locks mu_
 
@@ -130,6 +150,7 @@ struct HttpServer::Impl {
   // Guarded by mu_: the open connections (by id), the accept-loop/shutdown state and the pending
   // `done` callbacks.
   std::unordered_map<uint64_t, std::shared_ptr<Connection>> connections_;
+  std::unordered_map<std::string, size_t> per_client_;  // open connections by peer address
   uint64_t next_id_ = 0;
   bool accepting_ = false;
   bool shutdown_requested_ = false;
@@ -156,11 +177,25 @@ asio::awaitable<void> HttpServer::Impl::AcceptLoop(std::shared_ptr<Impl> self) {
     tcp::endpoint peer = socket.remote_endpoint(ec);
     if (ec) continue;  // the peer is already gone
     std::shared_ptr<Connection> conn;
+    std::string client = peer.address().to_string();
     {
       std::lock_guard lock(self->mu_);
-      conn =
-          std::make_shared<Connection>(std::move(socket), self->next_id_++, FormatEndpoint(peer));
-      self->connections_.emplace(conn->id, conn);
+      size_t& from_client = self->per_client_[client];
+      if (self->connections_.size() < self->options_.max_connections &&
+          from_client < self->options_.max_connections_per_client) {
+        ++from_client;
+        conn = std::make_shared<Connection>(std::move(socket), self->next_id_++,
+                                            FormatEndpoint(peer), std::move(client));
+        self->connections_.emplace(conn->id, conn);
+      } else if (from_client == 0) {
+        self->per_client_.erase(client);
+      }
+    }
+    if (!conn) {
+      // Debug only: under a flood, a line per refusal would be a second flood.
+      self->log_->debug("connection from {} refused: over the connection limit", client);
+      RefuseConnection(socket);
+      continue;
     }
     auto log = self->log_;
     asio::co_spawn(conn->stream.get_executor(), Session(self, conn), [log](std::exception_ptr e) {
@@ -184,12 +219,13 @@ asio::awaitable<void> HttpServer::Impl::Session(std::shared_ptr<Impl> self,
   beast::error_code ec;
   conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);  // FIN after the last response
   conn->stream.socket().close(ec);
-  self->Unregister(conn->id);
+  self->Unregister(*conn);
 }
 
 asio::awaitable<void> HttpServer::Impl::Serve(Connection& conn) {
   // Survives iterations: bytes of pipelined requests read along with the previous one stay here.
-  beast::flat_buffer buffer;
+  // Bounded: a client that pipelines without reading answers cannot make it grow.
+  beast::flat_buffer buffer(options_.header_limit + kFirstReadSize + kReadChunk);
   for (;;) {
     if (shutting_down_) co_return;  // requests not yet started are dropped
     beast::error_code ec;
@@ -212,7 +248,9 @@ asio::awaitable<void> HttpServer::Impl::Serve(Connection& conn) {
     conn.stream.expires_after(options_.header_timeout);
     co_await http::async_read_header(conn.stream, buffer, parser,
                                      asio::redirect_error(use_awaitable, ec));
-    if (!ec && !parser.is_done()) {
+    std::optional<Response> refusal;
+    if (!ec) refusal = CheckHead(parser.get());
+    if (!ec && !refusal && !parser.is_done()) {
       const auto& header = parser.get();
       if (header.version() >= 11 && beast::iequals(header[http::field::expect], "100-continue")) {
         http::response<http::empty_body> cont{http::status::continue_, 11};
@@ -224,11 +262,13 @@ asio::awaitable<void> HttpServer::Impl::Serve(Connection& conn) {
                                   asio::redirect_error(use_awaitable, ec));
       }
     }
-    if (ec) {
+    if (ec || refusal) {
       // Malformed or over a limit: answer, then close (the stream can't be resynchronised).
       const std::string request_id = NewUuid();
-      std::optional<Response> reply;
-      if (ec == http::error::body_limit && options_.on_body_too_large) {
+      std::optional<Response> reply = std::move(refusal);
+      if (reply) {
+        // Refused from its header.
+      } else if (ec == http::error::body_limit && options_.on_body_too_large) {
         reply = options_.on_body_too_large(parser.get(), request_id);
       } else {
         reply = ReplyForReadError(ec);
@@ -277,6 +317,22 @@ asio::awaitable<void> HttpServer::Impl::Serve(Connection& conn) {
   }
 }
 
+std::optional<Response> HttpServer::Impl::CheckHead(const Request& header) const {
+  if (header.target().size() > options_.url_limit) {
+    return ErrorResponse(
+        http::status::uri_too_long, "ValidationException",
+        "Request URL exceeds the limit of " + std::to_string(options_.url_limit) + " bytes.");
+  }
+  size_t fields = 0;
+  for (auto it = header.begin(); it != header.end(); ++it) ++fields;
+  if (fields > options_.header_count_limit) {
+    return ErrorResponse(
+        http::status::request_header_fields_too_large, "ValidationException",
+        "Request has more than " + std::to_string(options_.header_count_limit) + " header fields.");
+  }
+  return std::nullopt;
+}
+
 std::optional<Response> HttpServer::Impl::ReplyForReadError(const beast::error_code& ec) const {
   if (ec == http::error::body_limit) {
     return ErrorResponse(
@@ -318,10 +374,13 @@ void HttpServer::Impl::LogRequest(std::string_view method, std::string_view targ
               target, res.result_int(), res.body().size(), micros, request_id);
 }
 
-void HttpServer::Impl::Unregister(uint64_t id) {
+void HttpServer::Impl::Unregister(const Connection& conn) {
   {
     std::lock_guard lock(mu_);
-    connections_.erase(id);
+    connections_.erase(conn.id);
+    if (auto it = per_client_.find(conn.client); it != per_client_.end() && --it->second == 0) {
+      per_client_.erase(it);
+    }
   }
   MaybeFinish();
 }

@@ -63,12 +63,22 @@ struct HttpServerOptions {
   // "Request … has oversize body."); the server's generic 413 when empty.
   std::function<Response(const Request& header, const std::string& request_id)> on_body_too_large;
   uint32_t header_limit = 16u << 10;  // bytes of request line + headers; larger → 431 and close
+  uint32_t header_count_limit = 100;  // header fields; more → 431 and close
+  uint32_t url_limit = 8u << 10;      // bytes of the request target; longer → 414 and close
+  // Open connections, in all and from one client address: a connection beyond either is
+  // answered 503 ServiceUnavailable at once and closed, without reading from it. With the
+  // limits above, what one connection can make the server hold is bounded too (its read buffer,
+  // header_limit plus one read, and one body of at most body_limit), so these bound the memory
+  // the door can be made to use.
+  size_t max_connections = 10000;
+  size_t max_connections_per_client = 1000;
   // Keep-alive idle timeout: how long a connection may wait for the first byte of its next
   // request. Also bounds writing a response to a client that does not read.
-  std::chrono::seconds idle_timeout{75};
-  // Once the first byte of a request arrived: how long reading its header, and then its body,
-  // may take.
-  std::chrono::seconds header_timeout{30};
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(75)};
+  // Once the first byte of a request arrived: how long reading its whole header may take, and
+  // then, separately, its whole body (deadlines, not per-read timeouts: a client trickling one
+  // byte at a time — slowloris — is cut off all the same).
+  std::chrono::milliseconds header_timeout{std::chrono::seconds(30)};
 };
 
 class HttpServer {

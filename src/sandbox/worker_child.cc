@@ -167,6 +167,14 @@ void Arm(const ChildContext& ctx, ChildReport& report) {
       Fail(rfd, report, err);
     }
     report.mounts_us = MicrosSince(t);
+    // Off the cold path (measured: installing the filter costs 0.1-0.2 ms here, emptying the
+    // bounding set ~40 prctl calls). Neither takes away what the rest of the setup needs as root:
+    // the bounding set limits only what an exec could gain, and the filter leaves the four calls
+    // the spec's mounts use (see syscall_filter.h).
+    if (std::string err = DropCapabilityBounds(); !err.empty()) {
+      Fail(rfd, report, "capabilities: " + err);
+    }
+    if (std::string err = ctx.filter->Install(); !err.empty()) Fail(rfd, report, err);
   }
   report.child_us = MicrosSince(start);
   if (ctx.prewarm) Prewarm(ctx);
@@ -236,6 +244,9 @@ void RunWorkerChild(const ChildContext& ctx) {
 
     if (err = DropPrivileges(ctx.uid, ctx.gid); !err.empty()) {
       Fail(rfd, report, "drop privileges: " + err);
+    }
+    if (err = DropRemainingCapabilities(); !err.empty()) {
+      Fail(rfd, report, "capabilities: " + err);
     }
     // The credential change cleared the parent-death signal.
     prctl(PR_SET_PDEATHSIG, SIGKILL);

@@ -17,6 +17,7 @@
 
 #include "sandbox/cgroups.h"
 #include "sandbox/namespaces.h"
+#include "sandbox/syscall_filter.h"
 #include "sandbox/zygote.h"
 
 namespace thaw::sandbox::internal {
@@ -46,10 +47,11 @@ struct ChildContext {
   uid_t uid = 65534;
   gid_t gid = 65534;
   CgroupMode cgroup_mode = CgroupMode::kNone;
-  const CgroupSlot* cgroup = nullptr;  // null when unsandboxed
-  const NsSlot* ns = nullptr;          // null when unsandboxed
-  int host_mnt_fd = -1;                // the zygote's mount namespace, where model paths resolve
-  int sock = -1;                       // the worker's end of its socketpair
+  const CgroupSlot* cgroup = nullptr;     // null when unsandboxed
+  const NsSlot* ns = nullptr;             // null when unsandboxed
+  const SyscallFilter* filter = nullptr;  // null when unsandboxed
+  int host_mnt_fd = -1;                   // the zygote's mount namespace, where model paths resolve
+  int sock = -1;                          // the worker's end of its socketpair
   // Where the SpawnSpec arrives (SOCK_SEQPACKET, one message); the worker keeps it to tell the
   // zygote when its cold start is over (NotifyColdStartDone).
   int go_fd = -1;

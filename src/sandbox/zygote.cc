@@ -349,4 +349,13 @@ int64_t Zygote::MemoryUsage(const std::string& worker_id) const {
   return ec == std::errc() ? bytes : -1;
 }
 
+std::vector<std::filesystem::path> DataDirToHide(const std::filesystem::path& data_dir) {
+  const std::filesystem::path dir = data_dir.lexically_normal();
+  for (const std::filesystem::path private_dir : {"/tmp", "/dev/shm"}) {
+    auto [a, b] = std::mismatch(private_dir.begin(), private_dir.end(), dir.begin(), dir.end());
+    if (a == private_dir.end() && b != dir.end()) return {};  // strictly inside
+  }
+  return {dir};
+}
+
 }  // namespace thaw::sandbox

@@ -119,6 +119,11 @@ using WorkerEntry = int (*)(int fd, const SpawnSpec& spec);
 // pool, removing cgroups), which it holds back while a cold start is in flight, for at most
 // kMaxColdStartHold after the spawn. Only the first call does anything; harmless elsewhere.
 void NotifyColdStartDone();
+
+// The server's data directory as SandboxOptions::hidden_paths should hide it: itself (absolute,
+// normalised), or nothing when it is inside /tmp or /dev/shm, which every worker sees as its own
+// empty tmpfs anyway. Pure: it looks at the path only.
+std::vector<std::filesystem::path> DataDirToHide(const std::filesystem::path& data_dir);
 inline constexpr std::chrono::milliseconds kMaxColdStartHold{10};
 
 class Zygote {

@@ -76,6 +76,9 @@ Status ZygoteProcess::Init() {
     auto ns = Namespaces::Create(MountPlan{options_.hidden_paths, options_.tmp_size_mb});
     if (!ns.ok()) return ns.status();
     namespaces_ = std::move(ns).value();
+    auto filter = SyscallFilter::Compile();
+    if (!filter.ok()) return filter.status();
+    filter_ = std::move(filter).value();
     THAW_RETURN_IF_ERROR(Probe());
   }
   while (static_cast<int>(pool_.size()) < options_.pool_size) THAW_RETURN_IF_ERROR(BuildStep());
@@ -202,6 +205,7 @@ Result<pid_t> ZygoteProcess::Arm(Slot& slot, WorkerEntry entry, const SpawnTimin
   ctx.cgroup_mode = cgroups_ ? cgroups_->mode() : CgroupMode::kNone;
   ctx.cgroup = &slot.cgroup;
   ctx.ns = &slot.ns;
+  ctx.filter = filter_ ? &*filter_ : nullptr;
   ctx.host_mnt_fd = namespaces_ ? namespaces_->host_mnt_fd() : -1;
   ctx.sock = sv[1];
   ctx.go_fd = go[1];

@@ -18,6 +18,7 @@
 #include "common/status.h"
 #include "sandbox/cgroups.h"
 #include "sandbox/namespaces.h"
+#include "sandbox/syscall_filter.h"
 #include "sandbox/wire.h"
 #include "sandbox/worker_child.h"
 #include "sandbox/zygote.h"
@@ -124,6 +125,7 @@ class ZygoteProcess {
   int report_w_ = -1;
   std::unique_ptr<Cgroups> cgroups_;
   std::unique_ptr<Namespaces> namespaces_;
+  std::optional<SyscallFilter> filter_;  // compiled once here, installed by each worker
 
   std::map<pid_t, Child> children_;   // every child not reaped yet
   std::map<uint64_t, pid_t> tokens_;  // token → pid, until the ready report

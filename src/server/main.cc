@@ -187,6 +187,14 @@ int Serve(const ServeOptions& opts) {
   // the server does not wait for it, a scikit-learn spawn does.
   sandbox::SandboxOptions sandbox_opts;
   sandbox_opts.enabled = g_sandboxed = opts.sandbox == "on";
+  {
+    // Workers must not see the data dir (other endpoints' models, the database, the key file):
+    // it must exist before the zygote builds its mount template.
+    std::error_code hide_ec;
+    fs::path dir = fs::weakly_canonical(fs::absolute(opts.data_dir, hide_ec), hide_ec);
+    fs::create_directories(dir, hide_ec);
+    if (!hide_ec) sandbox_opts.hidden_paths = sandbox::DataDirToHide(dir);
+  }
   sandbox::SandboxOptions python_opts = sandbox_opts;
   python_opts.preload = &worker::PreloadPython;
   const auto python_t0 = std::chrono::steady_clock::now();
@@ -311,6 +319,12 @@ int Serve(const ServeOptions& opts) {
   http_opts.port = port;
   http_opts.body_limit = static_cast<uint64_t>(opts.max_request_bytes);
   http_opts.on_body_too_large = &api::BodyTooLarge;
+  http_opts.max_connections = static_cast<size_t>(opts.max_connections);
+  http_opts.max_connections_per_client = static_cast<size_t>(opts.max_connections_per_client);
+  http_opts.header_count_limit = static_cast<uint32_t>(opts.max_header_count);
+  http_opts.url_limit = static_cast<uint32_t>(opts.max_url_bytes);
+  http_opts.header_timeout = std::chrono::milliseconds(opts.header_timeout_ms);
+  http_opts.idle_timeout = std::chrono::milliseconds(opts.idle_timeout_ms);
   api::HttpServer server(
       shard_ptrs, http_opts,
       [&app](api::Request& req, api::RequestContext& ctx) { return app.Handle(req, ctx); });

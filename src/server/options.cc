@@ -86,6 +86,20 @@ const std::vector<OptionSpec>& ServeOptionTable() {
        "the AWS profile whose credentials --s3-endpoint uses (default: AWS_PROFILE, else "
        "\"default\"; AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY take precedence)",
        &O::s3_profile},
+      {"max-connections", "open client connections; beyond, 503 and close", &O::max_connections, 1,
+       1000000},
+      {"max-connections-per-client",
+       "open connections from one client address; beyond, 503 and close",
+       &O::max_connections_per_client, 1, 1000000},
+      {"max-header-count", "header fields in one request; beyond, 431 and close",
+       &O::max_header_count, 1, 10000},
+      {"max-url-bytes", "bytes of a request's URL; beyond, 414 and close", &O::max_url_bytes, 16,
+       1 << 20},
+      {"header-timeout-ms",
+       "milliseconds a client may take to send a request's header, and then its body (slowloris)",
+       &O::header_timeout_ms, 1, 3600000},
+      {"idle-timeout-ms", "milliseconds an idle keep-alive connection stays open",
+       &O::idle_timeout_ms, 1, 3600000},
   };
   return kTable;
 }

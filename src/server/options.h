@@ -40,6 +40,13 @@ struct ServeOptions {
   int64_t metrics_flush_seconds = 5;    // how often aggregates are written to SQLite
   std::string s3_endpoint;              // remote S3-compatible store for s3:// URLs ("" = embedded)
   std::string s3_profile;  // AWS profile for its credentials ("" = AWS_PROFILE/default)
+  // The door's limits (api::HttpServerOptions has the same defaults and says what each does).
+  int64_t max_connections = 10000;
+  int64_t max_connections_per_client = 1000;
+  int64_t max_header_count = 100;
+  int64_t max_url_bytes = 8192;
+  int64_t header_timeout_ms = 30000;
+  int64_t idle_timeout_ms = 75000;
 };
 
 struct OptionSpec {

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -214,6 +215,10 @@ class Init {
       (void)!write(STDERR_FILENO, why.data(), why.size());
       _exit(127);
     }
+    // The program runs as the same uid as this init: non-dumpable, the init's /proc/<pid>/mem
+    // and the like are out of its reach (ptrace and process_vm_* are refused by the sandbox's
+    // system-call filter already).
+    prctl(PR_SET_DUMPABLE, 0);
     return {};
   }
 

@@ -290,6 +290,140 @@ TEST_F(HttpServerTest, OversizedHeaderIs431AndCloses) {
   EXPECT_TRUE(PeerClosed(socket, buffer));
 }
 
+TEST_F(HttpServerTest, TooManyHeaderFieldsIs431AndCloses) {
+  HttpServerOptions options;
+  options.header_count_limit = 5;
+  StartServer(options);
+  tcp::socket socket = Connect();
+  std::string fields;
+  for (int i = 0; i < 6; ++i) fields += "X-F" + std::to_string(i) + ": v\r\n";
+  Send(socket, Get("/many", fields));  // Host + 6
+  beast::flat_buffer buffer;
+  ClientResponse res = Read(socket, buffer);
+  EXPECT_EQ(res.result(), http::status::request_header_fields_too_large);
+  EXPECT_EQ(
+      res.body(),
+      R"({"__type":"ValidationException","message":"Request has more than 5 header fields."})");
+  EXPECT_TRUE(PeerClosed(socket, buffer));
+  // At the limit it is served.
+  tcp::socket again = Connect();
+  EXPECT_EQ(RoundTrip(again, Get("/few", "X-A: 1\r\nX-B: 2\r\nX-C: 3\r\nX-D: 4\r\n")).result(),
+            http::status::ok);
+}
+
+TEST_F(HttpServerTest, LongUrlIs414AndCloses) {
+  HttpServerOptions options;
+  options.url_limit = 64;
+  StartServer(options);
+  tcp::socket ok = Connect();
+  EXPECT_EQ(RoundTrip(ok, Get("/" + std::string(63, 'a'))).result(), http::status::ok);
+  tcp::socket socket = Connect();
+  Send(socket, Get("/" + std::string(64, 'a')));
+  beast::flat_buffer buffer;
+  ClientResponse res = Read(socket, buffer);
+  EXPECT_EQ(res.result(), http::status::uri_too_long);
+  EXPECT_EQ(res["x-amzn-ErrorType"], "ValidationException");
+  EXPECT_TRUE(PeerClosed(socket, buffer));
+}
+
+TEST_F(HttpServerTest, ConnectionsOverTheTotalLimitAre503AndClosed) {
+  HttpServerOptions options;
+  options.max_connections = 2;
+  StartServer(options);
+  tcp::socket a = Connect();
+  tcp::socket b = Connect();
+  // A round trip on each proves both are registered before the third arrives.
+  EXPECT_EQ(RoundTrip(a, Get("/a")).result(), http::status::ok);
+  EXPECT_EQ(RoundTrip(b, Get("/b")).result(), http::status::ok);
+  tcp::socket c = Connect();
+  beast::flat_buffer buffer;
+  ClientResponse res = Read(c, buffer);
+  EXPECT_EQ(res.result(), http::status::service_unavailable);
+  EXPECT_EQ(res.body(),
+            R"({"__type":"ServiceUnavailable","message":"Too many open connections."})");
+  EXPECT_TRUE(PeerClosed(c, buffer));
+  // A slot freed is a slot reused.
+  a.close();
+  b.close();
+  bool served = false;
+  for (int i = 0; i < 200 && !served; ++i) {
+    tcp::socket d = Connect();
+    Send(d, Get("/d"));
+    beast::flat_buffer buf;
+    ClientResponse r;
+    boost::system::error_code ec;
+    http::read(d, buf, r, ec);
+    served = !ec && r.result() == http::status::ok;
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(5));  // a close in flight
+  }
+  EXPECT_TRUE(served);
+}
+
+TEST_F(HttpServerTest, ConnectionsOverThePerClientLimitAre503AndClosed) {
+  HttpServerOptions options;
+  options.max_connections_per_client = 1;
+  StartServer(options);
+  tcp::socket a = Connect();
+  EXPECT_EQ(RoundTrip(a, Get("/a")).result(), http::status::ok);
+  tcp::socket b = Connect();
+  beast::flat_buffer buffer;
+  EXPECT_EQ(Read(b, buffer).result(), http::status::service_unavailable);
+  // Another client address is counted on its own (127.0.0.2 reaches the 127.0.0.1 listener).
+  tcp::socket other(client_io_);
+  other.open(tcp::v4());
+  other.bind(tcp::endpoint(asio::ip::make_address("127.0.0.2"), 0));
+  other.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+  EXPECT_EQ(RoundTrip(other, Get("/other")).result(), http::status::ok);
+}
+
+TEST_F(HttpServerTest, SlowHeaderIsCutOffAtTheHeaderDeadline) {
+  HttpServerOptions options;
+  options.header_timeout = std::chrono::milliseconds(100);
+  StartServer(options);
+  tcp::socket socket = Connect();
+  // Slowloris: a request line and part of the header, then nothing.
+  Send(socket, "GET /slow-header HTTP/1.1\r\nHost: t\r\nX-A: ");
+  beast::flat_buffer buffer;
+  EXPECT_TRUE(PeerClosed(socket, buffer));  // closed without an answer
+}
+
+TEST_F(HttpServerTest, TrickledHeaderIsCutOffAtTheHeaderDeadline) {
+  HttpServerOptions options;
+  options.header_timeout = std::chrono::milliseconds(200);
+  StartServer(options);
+  tcp::socket socket = Connect();
+  Send(socket, "GET /trickle HTTP/1.1\r\nHost: t\r\n");
+  // One byte every 20 ms keeps every single read short; the deadline covers the whole header.
+  boost::system::error_code ec;
+  for (int i = 0; i < 500 && !ec; ++i) {
+    asio::write(socket, asio::buffer("X", 1), ec);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(ec) << "the server kept reading a header that never ends";
+}
+
+TEST_F(HttpServerTest, SlowBodyIsCutOffAtItsDeadline) {
+  HttpServerOptions options;
+  options.header_timeout = std::chrono::milliseconds(100);
+  StartServer(options);
+  tcp::socket socket = Connect();
+  Send(socket, "POST /echo-body HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc");
+  beast::flat_buffer buffer;
+  EXPECT_TRUE(PeerClosed(socket, buffer));
+}
+
+TEST_F(HttpServerTest, IdleKeepAliveConnectionIsClosedAtTheIdleDeadline) {
+  HttpServerOptions options;
+  options.idle_timeout = std::chrono::milliseconds(100);
+  StartServer(options);
+  tcp::socket socket = Connect();
+  EXPECT_EQ(RoundTrip(socket, Get("/first")).result(), http::status::ok);
+  beast::flat_buffer buffer;
+  EXPECT_TRUE(PeerClosed(socket, buffer));  // no second request came
+  tcp::socket silent = Connect();           // nor any first one
+  EXPECT_TRUE(PeerClosed(silent, buffer));
+}
+
 TEST_F(HttpServerTest, HandlerExceptionIs500InternalFailure) {
   StartServer();
   tcp::socket socket = Connect();
