@@ -1,6 +1,8 @@
 #include "api/http_server.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -12,15 +14,14 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <condition_variable>
-#include <filesystem>
-#include <fstream>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -516,9 +517,9 @@ TEST_F(HttpServerTest, ChosenBodiesStreamToTheirSinkPastTheBodyLimit) {
 }
 
 TEST_F(HttpServerTest, FileRepliesStreamTheirRange) {
-  file_path_ = (std::filesystem::temp_directory_path() /
-                ("thaw-file-reply-" + std::to_string(::getpid())))
-                   .string();
+  file_path_ =
+      (std::filesystem::temp_directory_path() / ("thaw-file-reply-" + std::to_string(::getpid())))
+          .string();
   std::ofstream(file_path_) << "0123456789";
   StartServer();
   tcp::socket socket = Connect();
