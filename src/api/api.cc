@@ -53,11 +53,28 @@ Api::Api(control::ControlPlane& control, fleet::Fleet& fleet, boost::asio::threa
       blocking_(blocking),
       metrics_(metrics) {}
 
+std::shared_ptr<BodySink> Api::BodySinkFor(const http::request_header<>& fields) const {
+  if (s3_ == nullptr || fields.method() != http::verb::put) return nullptr;
+  const Request header{fields};
+  const std::string service = SignedService(header);
+  if (service != "s3" && !service.empty()) return nullptr;
+  const auth::Credential* credential = nullptr;
+  if (gate_ != nullptr && gate_->Check(header, "-", &credential)) {
+    return S3Api::Discard();  // Handle refuses it again, with its request id
+  }
+  return s3_->SinkFor(header, credential);
+}
+
 boost::asio::awaitable<Response> Api::Handle(Request& req, RequestContext& ctx) {
+  const auth::Credential* credential = nullptr;
   if (gate_ != nullptr) {
-    if (std::optional<Response> refused = gate_->Check(req, ctx.request_id)) {
+    if (std::optional<Response> refused = gate_->Check(req, ctx.request_id, &credential)) {
       co_return std::move(*refused);
     }
+  }
+  if (s3_ != nullptr) {
+    if (IsStsRequest(req)) co_return s3_->CallerIdentity(req, ctx, credential);
+    if (SignedService(req) == "s3") co_return co_await s3_->Handle(req, ctx);
   }
   std::string_view target(req.target().data(), req.target().size());
   if (req.method() == http::verb::get && (target == "/ping" || target.rfind("/ping?", 0) == 0)) {
@@ -97,6 +114,7 @@ boost::asio::awaitable<Response> Api::Handle(Request& req, RequestContext& ctx) 
         Status(Code::kUnknownOperation, "The target " + std::string(t) + " is not served here."),
         Protocol::kAwsJson11, req, ctx.request_id);
   }
+  if (s3_ != nullptr && SignedService(req).empty()) co_return co_await s3_->Handle(req, ctx);
   co_return ErrorResponse(
       Status(Code::kUnknownOperation, "No operation matches " + std::string(req.method_string()) +
                                           " " + std::string(target) + "."),

@@ -8,6 +8,8 @@
 //   POST /endpoints/{name}/invocations       runtime, rest-json
 //   POST / X-Amz-Target: GraniteServiceVersion20100801.<Op>, POST /service/GraniteService…/
 //        operation/<Op>, POST / form-encoded Action=<Op>    CloudWatch (cloudwatch_api.h)
+//   SigV4 scope `s3`, or unsigned and none of the above    S3 subset (s3_api.h)
+//   SigV4 scope `sts`, or POST / Action=GetCallerIdentity  STS (s3_api.h)
 //   anything else                            404 UnknownOperationException (JSON)
 //
 // Every request but GET /ping and /metrics passes the AuthGate (SigV4) first.
@@ -24,6 +26,7 @@
 #include "api/http_server.h"
 #include "api/http_types.h"
 #include "api/runtime_api.h"
+#include "api/s3_api.h"
 #include "control/control_plane.h"
 #include "fleet/fleet.h"
 #include "metrics/metrics_service.h"
@@ -46,6 +49,10 @@ class Api {
   // SigV4 for every request the gate does not leave open; null: no authentication (--auth none).
   // Set before the server starts.
   void SetAuthGate(const AuthGate* gate) { gate_ = gate; }
+  // The embedded S3 subset and STS (null: neither is served). Set before the server starts.
+  void SetS3(S3Api* s3) { s3_ = s3; }
+  // HttpServerOptions::body_sink_for: S3 PUT bodies stream to a temporary file.
+  std::shared_ptr<BodySink> BodySinkFor(const http::request_header<>& header) const;
 
  private:
   boost::asio::awaitable<Response> HandleSageMaker(Request& request, RequestContext& context,
@@ -59,6 +66,7 @@ class Api {
   std::atomic<bool> ready_{false};
   const AuthGate* gate_ = nullptr;
   metrics::MetricsService* metrics_;  // null: no invocation counters on /metrics
+  S3Api* s3_ = nullptr;
 };
 
 }  // namespace thaw::api

@@ -3,6 +3,7 @@
 #include "api/cloudwatch_api.h"
 #include "api/error_table.h"
 #include "api/runtime_api.h"
+#include "api/s3_api.h"
 #include "common/logging.h"
 
 namespace thaw::api {
@@ -33,7 +34,8 @@ Code CodeOf(auth::Refusal refusal) {
 AuthGate::AuthGate(AuthGateOptions options, WallClock now)
     : options_(std::move(options)), now_(std::move(now)) {}
 
-std::optional<Response> AuthGate::Check(const Request& req, const std::string& request_id) const {
+std::optional<Response> AuthGate::Check(const Request& req, const std::string& request_id,
+                                        const auth::Credential** credential) const {
   std::string_view target = Sv(req.target());
   std::string_view path = target.substr(0, target.find('?'));
   if (req.method() == http::verb::get) {
@@ -45,7 +47,14 @@ std::optional<Response> AuthGate::Check(const Request& req, const std::string& r
   // else is routed later to an error of its own, so any correctly signed scope gets that far.
   Protocol protocol = Protocol::kAwsJson11;
   std::vector<std::string> services;
-  if (auto cloudwatch = MatchCloudWatch(req)) {
+  const std::string signed_service = SignedService(req);
+  if (signed_service == "s3") {
+    protocol = Protocol::kS3;
+    services = {"s3"};
+  } else if (IsStsRequest(req)) {
+    protocol = Protocol::kStsQuery;
+    services = {"sts"};
+  } else if (auto cloudwatch = MatchCloudWatch(req)) {
     protocol = cloudwatch->protocol;
     services = {"monitoring"};
   } else if (req.method() == http::verb::post && InvocationEndpoint(target)) {
@@ -54,6 +63,8 @@ std::optional<Response> AuthGate::Check(const Request& req, const std::string& r
   } else if (auto t = req.find("X-Amz-Target");
              t != req.end() && Sv(t->value()).rfind("SageMaker.", 0) == 0) {
     services = {"sagemaker"};
+  } else if (signed_service.empty()) {
+    protocol = Protocol::kS3;  // unsigned and no other API's: refused as S3 refuses
   }
   auth::RequestView view{Sv(req.method_string()), target, {}, req.body()};
   std::vector<std::string> names;  // lower-cased header names, kept alive for the view
@@ -70,7 +81,10 @@ std::optional<Response> AuthGate::Check(const Request& req, const std::string& r
   verify.max_skew = options_.max_skew;
   verify.services = std::move(services);
   auth::Verdict verdict = auth::Verify(view, options_.keys, now_(), verify);
-  if (verdict.ok()) return std::nullopt;
+  if (verdict.ok()) {
+    if (credential != nullptr) *credential = verdict.credential;
+    return std::nullopt;
+  }
   Logger("api")->info("request_id={} refused: {}", request_id,
                       verdict.message.substr(0, verdict.message.find('\n')));
   return ErrorResponse(Status(CodeOf(verdict.refusal), verdict.message), protocol, req, request_id);

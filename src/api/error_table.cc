@@ -84,16 +84,130 @@ constexpr std::array kTable = {
         {"RequestExpired", 400}},
 };
 
+// S3's own error codes (a Status from src/s3 carries one as its message prefix).
+constexpr std::array<WireError, 25> kS3Codes = {{
+    {"NoSuchBucket", 404},
+    {"NoSuchKey", 404},
+    {"NoSuchUpload", 404},
+    {"BucketNotEmpty", 409},
+    {"BucketAlreadyOwnedByYou", 409},
+    {"BucketAlreadyExists", 409},
+    {"InvalidBucketName", 400},
+    {"InvalidArgument", 400},
+    {"InvalidURI", 400},
+    {"InvalidRequest", 400},
+    {"KeyTooLongError", 400},
+    {"BadDigest", 400},
+    {"InvalidDigest", 400},
+    {"XAmzContentSHA256Mismatch", 400},
+    {"IncompleteBody", 400},
+    {"MalformedXML", 400},
+    {"InvalidPart", 400},
+    {"InvalidPartOrder", 400},
+    {"EntityTooSmall", 400},
+    {"InvalidRange", 416},
+    {"SignatureDoesNotMatch", 403},
+    {"AccessDenied", 403},
+    {"NotImplemented", 501},
+    {"InternalError", 500},
+    {"SlowDown", 503},
+}};
+
+// S3's answer to a Status without an S3 code of its own.
+WireError S3Generic(Code code) {
+  switch (code) {
+    case Code::kInvalidArgument:
+    case Code::kSerialization:
+    case Code::kMissingParameter:
+    case Code::kInvalidCombination:
+      return {"InvalidArgument", 400};
+    case Code::kInvalidNextToken:
+      return {"InvalidArgument", 400};
+    case Code::kNotFound:
+      return {"NoSuchKey", 404};
+    case Code::kAlreadyExists:
+      return {"BucketAlreadyOwnedByYou", 409};
+    case Code::kFailedPrecondition:
+    case Code::kResourceLimit:
+      return {"InvalidRequest", 400};
+    case Code::kUnknownOperation:
+      return {"NotImplemented", 501};
+    case Code::kThrottled:
+      return {"SlowDown", 503};
+    case Code::kUnavailable:
+      return {"ServiceUnavailable", 503};
+    case Code::kUnauthenticated:
+      return {"AccessDenied", 403};
+    case Code::kIncompleteSignature:
+      return {"AuthorizationHeaderMalformed", 400};
+    case Code::kUnknownKey:
+      return {"InvalidAccessKeyId", 403};
+    case Code::kBadSignature:
+      return {"SignatureDoesNotMatch", 403};
+    case Code::kSignatureExpired:
+      return {"RequestTimeTooSkewed", 403};
+    case Code::kOk:
+    case Code::kModelError:
+    case Code::kInternal:
+      break;
+  }
+  return {"InternalError", 500};
+}
+
+Response S3ErrorResponse(const Status& status, const Request& request,
+                         const std::string& request_id) {
+  WireError wire = S3Generic(status.code());
+  std::string_view message = status.message();
+  if (size_t colon = message.find(": "); colon != message.npos) {
+    for (const WireError& known : kS3Codes) {
+      if (known.code == message.substr(0, colon)) {
+        wire = known;
+        message.remove_prefix(colon + 2);
+        break;
+      }
+    }
+  }
+  if (status.code() == Code::kUnauthenticated) message = "Access Denied";
+  Response res{static_cast<http::status>(wire.http_status), request.version()};
+  if (request.method() != http::verb::head) {
+    res.set(http::field::content_type, "application/xml");
+    std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>";
+    body += std::string(wire.code) + "</Code><Message>";
+    for (char c : message.substr(0, message.find('\n'))) {
+      switch (c) {
+        case '&':
+          body += "&amp;";
+          break;
+        case '<':
+          body += "&lt;";
+          break;
+        case '>':
+          body += "&gt;";
+          break;
+        default:
+          body.push_back(c);
+      }
+    }
+    body += "</Message><RequestId>" + request_id + "</RequestId></Error>";
+    res.body() = std::move(body);
+  }
+  res.set("x-amz-request-id", request_id);
+  res.set("x-amzn-RequestId", request_id);
+  res.keep_alive(request.keep_alive());
+  res.prepare_payload();
+  return res;
+}
+
 bool IsCloudWatch(Protocol p) {
   return p == Protocol::kCloudWatchQuery || p == Protocol::kCloudWatchJson ||
-         p == Protocol::kCloudWatchCbor;
+         p == Protocol::kCloudWatchCbor || p == Protocol::kStsQuery;
 }
 
 Response CloudWatchError(const Status& status, Protocol protocol, WireError wire,
                          const Request& request, const std::string& request_id) {
   Response res{static_cast<http::status>(wire.http_status), request.version()};
   std::string_view fault = wire.http_status >= 500 ? "Receiver" : "Sender";
-  if (protocol == Protocol::kCloudWatchQuery) {
+  if (protocol == Protocol::kCloudWatchQuery || protocol == Protocol::kStsQuery) {
     res.set(http::field::content_type, "text/xml");
     res.body() = EncodeQueryErrorXml(fault, wire.code, status.message(), request_id);
   } else {
@@ -120,6 +234,7 @@ Response CloudWatchError(const Status& status, Protocol protocol, WireError wire
 }  // namespace
 
 WireError MapError(Code code, Protocol protocol) {
+  if (protocol == Protocol::kS3) return S3Generic(code);
   for (const Row& row : kTable) {
     if (row.code != code) continue;
     if (IsCloudWatch(protocol)) return row.cloudwatch;
@@ -130,6 +245,7 @@ WireError MapError(Code code, Protocol protocol) {
 
 Response ErrorResponse(const Status& status, Protocol protocol, const Request& request,
                        const std::string& request_id) {
+  if (protocol == Protocol::kS3) return S3ErrorResponse(status, request, request_id);
   WireError wire = MapError(status.code(), protocol);
   if (IsCloudWatch(protocol)) return CloudWatchError(status, protocol, wire, request, request_id);
   Response res{static_cast<http::status>(wire.http_status), request.version()};

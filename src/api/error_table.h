@@ -18,6 +18,11 @@ enum class Protocol {
   kCloudWatchJson,   // awsJson1_0: {"__type": "com.amazonaws.cloudwatch#<Shape>"} +
                      // x-amzn-query-error
   kCloudWatchCbor,   // rpc-v2-cbor: the same map in CBOR + x-amzn-query-error
+  // S3 (rest-xml): <Error><Code>…</Code><Message>…</Message><RequestId>…</RequestId></Error>, no
+  // body for HEAD. A Status from src/s3 names its S3 code as the message's "Code: " prefix
+  // (s3::S3Error); other Statuses map by their Code.
+  kS3,
+  kStsQuery,  // STS (awsQuery): <ErrorResponse> as CloudWatch's query protocol, same codes
 };
 
 struct WireError {

@@ -1,5 +1,8 @@
 #include "api/http_server.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -11,6 +14,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -18,6 +22,7 @@
 #include <boost/beast/http/rfc7230.hpp>
 #include <boost/beast/http/write.hpp>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -124,11 +129,16 @@ struct HttpServer::Impl {
   static asio::awaitable<void> Session(std::shared_ptr<Impl> self,
                                        std::shared_ptr<Connection> conn);
   asio::awaitable<void> Serve(Connection& conn);
+  asio::awaitable<void> ReadToSink(Connection& conn, beast::flat_buffer& buffer,
+                                   http::request_parser<http::buffer_body>& parser, BodySink& sink,
+                                   beast::error_code& ec);
+  asio::awaitable<void> WriteFileReply(Connection& conn, Response& res, const FileReply& file,
+                                       beast::error_code& ec);
   std::optional<Response> ReplyForReadError(const beast::error_code& ec) const;
   void Finalize(Response& res, const std::string& request_id, unsigned version, bool keep_alive);
   void LogRequest(std::string_view method, std::string_view target, const Response& res,
                   std::chrono::steady_clock::time_point start, const std::string& request_id);
-  std::optional<Response> CheckHead(const Request& header) const;
+  std::optional<Response> CheckHead(const http::request_header<>& header) const;
   void Unregister(const Connection& conn);
   void StopAccepting(std::function<void()> done);
   void MaybeFinish();  // posts the `done` callbacks once nothing is left; locks mu_
@@ -240,26 +250,57 @@ asio::awaitable<void> HttpServer::Impl::Serve(Connection& conn) {
       buffer.commit(n);
     }
 
-    // Header first, so that 100-continue can be answered and body_limit enforced from
-    // Content-Length before any body byte is read.
-    http::request_parser<http::string_body> parser;
-    parser.body_limit(options_.body_limit);
-    parser.header_limit(options_.header_limit);
+    // Header first, so that 100-continue can be answered, body_limit enforced from
+    // Content-Length before any body byte is read, and a body sink chosen.
+    http::request_parser<http::empty_body> header_parser;
+    header_parser.header_limit(options_.header_limit);
+    // Not boost::none: Beast 1.74 compares `len > optional` and an empty optional always loses.
+    header_parser.body_limit(std::numeric_limits<uint64_t>::max());
     conn.stream.expires_after(options_.header_timeout);
-    co_await http::async_read_header(conn.stream, buffer, parser,
+    co_await http::async_read_header(conn.stream, buffer, header_parser,
                                      asio::redirect_error(use_awaitable, ec));
     std::optional<Response> refusal;
-    if (!ec) refusal = CheckHead(parser.get());
-    if (!ec && !refusal && !parser.is_done()) {
-      const auto& header = parser.get();
-      if (header.version() >= 11 && beast::iequals(header[http::field::expect], "100-continue")) {
+    if (!ec) refusal = CheckHead(header_parser.get().base());
+    std::shared_ptr<BodySink> sink;
+    if (!ec && !refusal && options_.body_sink_for && !header_parser.is_done()) {
+      sink = options_.body_sink_for(header_parser.get().base());
+    }
+    std::optional<http::request_parser<http::string_body>> parser;
+    std::optional<http::request_parser<http::buffer_body>> stream_parser;
+    if (!ec && !refusal) {
+      if (sink) {
+        stream_parser.emplace(std::move(header_parser));
+        stream_parser->body_limit(options_.stream_body_limit);
+        auto length = stream_parser->content_length();
+        if (length && *length > options_.stream_body_limit) ec = http::error::body_limit;
+      } else {
+        parser.emplace(std::move(header_parser));
+        parser->body_limit(options_.body_limit);
+        // Beast checks Content-Length against the limit when the header completes, which the
+        // header parser (no limit) did: check it here, before any body byte is read.
+        auto length = parser->content_length();
+        if (length && *length > options_.body_limit) ec = http::error::body_limit;
+      }
+    }
+    auto header = [&]() -> const http::request_header<>& {
+      if (parser) return parser->get().base();
+      if (stream_parser) return stream_parser->get().base();
+      return header_parser.get().base();
+    };
+    const bool body_pending = !ec && !refusal &&
+                              (parser ? !parser->is_done() : stream_parser && !stream_parser->is_done());
+    if (body_pending) {
+      if (header().version() >= 11 &&
+          beast::iequals(header()[http::field::expect], "100-continue")) {
         http::response<http::empty_body> cont{http::status::continue_, 11};
         co_await http::async_write(conn.stream, cont, asio::redirect_error(use_awaitable, ec));
       }
-      if (!ec) {
+      if (!ec && parser) {
         conn.stream.expires_after(options_.header_timeout);
-        co_await http::async_read(conn.stream, buffer, parser,
+        co_await http::async_read(conn.stream, buffer, *parser,
                                   asio::redirect_error(use_awaitable, ec));
+      } else if (!ec) {
+        co_await ReadToSink(conn, buffer, *stream_parser, *sink, ec);
       }
     }
     if (ec || refusal) {
@@ -269,7 +310,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(Connection& conn) {
       if (reply) {
         // Refused from its header.
       } else if (ec == http::error::body_limit && options_.on_body_too_large) {
-        reply = options_.on_body_too_large(parser.get(), request_id);
+        reply = options_.on_body_too_large(Request{header()}, request_id);
       } else {
         reply = ReplyForReadError(ec);
       }
@@ -278,15 +319,16 @@ asio::awaitable<void> HttpServer::Impl::Serve(Connection& conn) {
       Finalize(*reply, request_id, 11, false);
       conn.stream.expires_after(options_.idle_timeout);
       co_await http::async_write(conn.stream, *reply, asio::redirect_error(use_awaitable, ec));
-      const auto& partial = parser.get();  // what was parsed before the error, if anything
+      const auto& partial = header();  // what was parsed before the error, if anything
       LogRequest(partial.method_string().empty() ? "-" : Sv(partial.method_string()),
                  partial.target().empty() ? "-" : Sv(partial.target()), *reply, start, request_id);
       co_return;
     }
 
     const auto start = std::chrono::steady_clock::now();
-    Request req = parser.release();
-    RequestContext ctx{NewUuid(), conn.stream.get_executor(), conn.remote};
+    Request req = parser ? parser->release() : Request{std::move(stream_parser->get().base())};
+    RequestContext ctx{NewUuid(), conn.stream.get_executor(), conn.remote, nullptr, std::nullopt};
+    ctx.body_sink = std::move(sink);
     std::string method, target;  // copied only for the debug line: the handler may move them
     if (log_->should_log(spdlog::level::debug)) {
       method = Sv(req.method_string());
@@ -311,13 +353,17 @@ asio::awaitable<void> HttpServer::Impl::Serve(Connection& conn) {
     const bool keep_alive = req.keep_alive() && !handler_close && !shutting_down_;
     Finalize(res, ctx.request_id, req.version(), keep_alive);
     conn.stream.expires_after(options_.idle_timeout);
-    co_await http::async_write(conn.stream, res, asio::redirect_error(use_awaitable, ec));
+    if (ctx.file_reply) {
+      co_await WriteFileReply(conn, res, *ctx.file_reply, ec);
+    } else {
+      co_await http::async_write(conn.stream, res, asio::redirect_error(use_awaitable, ec));
+    }
     LogRequest(method, target, res, start, ctx.request_id);
     if (ec || !keep_alive) co_return;
   }
 }
 
-std::optional<Response> HttpServer::Impl::CheckHead(const Request& header) const {
+std::optional<Response> HttpServer::Impl::CheckHead(const http::request_header<>& header) const {
   if (header.target().size() > options_.url_limit) {
     return ErrorResponse(
         http::status::uri_too_long, "ValidationException",
@@ -331,6 +377,78 @@ std::optional<Response> HttpServer::Impl::CheckHead(const Request& header) const
         "Request has more than " + std::to_string(options_.header_count_limit) + " header fields.");
   }
   return std::nullopt;
+}
+
+// The body in pieces of at most kSinkPiece bytes; the timeout applies to each read, not to the
+// whole (a 5 GB upload takes as long as it takes while bytes keep coming).
+asio::awaitable<void> HttpServer::Impl::ReadToSink(Connection& conn, beast::flat_buffer& buffer,
+                                                   http::request_parser<http::buffer_body>& parser,
+                                                   BodySink& sink, beast::error_code& ec) {
+  constexpr size_t kSinkPiece = 256 << 10;
+  std::vector<char> piece(kSinkPiece);
+  while (!parser.is_done()) {
+    parser.get().body().data = piece.data();
+    parser.get().body().size = piece.size();
+    conn.stream.expires_after(options_.header_timeout);
+    co_await http::async_read_some(conn.stream, buffer, parser,
+                                   asio::redirect_error(use_awaitable, ec));
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) co_return;
+    const size_t n = piece.size() - parser.get().body().size;
+    if (n > 0) sink.Write({piece.data(), n});
+  }
+}
+
+asio::awaitable<void> HttpServer::Impl::WriteFileReply(Connection& conn, Response& res,
+                                                       const FileReply& file,
+                                                       beast::error_code& ec) {
+  struct Closer {
+    int fd;
+    ~Closer() {
+      if (fd >= 0) ::close(fd);
+    }
+  } closer{file.fd};
+  if (file.fd < 0) {
+    http::response<http::empty_body> head{std::move(res.base())};
+    head.content_length(file.length);
+    http::response_serializer<http::empty_body> sr{head};
+    co_await http::async_write_header(conn.stream, sr, asio::redirect_error(use_awaitable, ec));
+    co_return;
+  }
+  http::response<http::buffer_body> out{std::move(res.base())};
+  out.content_length(file.length);
+  out.body().data = nullptr;
+  out.body().more = true;
+  http::response_serializer<http::buffer_body> sr{out};
+  co_await http::async_write_header(conn.stream, sr, asio::redirect_error(use_awaitable, ec));
+  if (ec) co_return;
+  constexpr size_t kPiece = 256 << 10;
+  std::vector<char> piece(kPiece);
+  uint64_t offset = file.offset, remaining = file.length;
+  while (remaining > 0) {
+    const ssize_t n = ::pread(file.fd, piece.data(), std::min<uint64_t>(kPiece, remaining),
+                              static_cast<off_t>(offset));
+    if (n <= 0) {  // the file shrank under us: cut the connection, the length is promised
+      ec = asio::error::broken_pipe;
+      co_return;
+    }
+    offset += static_cast<uint64_t>(n);
+    remaining -= static_cast<uint64_t>(n);
+    out.body().data = piece.data();
+    out.body().size = static_cast<size_t>(n);
+    out.body().more = remaining > 0;
+    conn.stream.expires_after(options_.idle_timeout);
+    co_await http::async_write(conn.stream, sr, asio::redirect_error(use_awaitable, ec));
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) co_return;
+  }
+  if (!sr.is_done()) {
+    out.body().data = nullptr;
+    out.body().size = 0;
+    out.body().more = false;
+    co_await http::async_write(conn.stream, sr, asio::redirect_error(use_awaitable, ec));
+    if (ec == http::error::need_buffer) ec = {};
+  }
 }
 
 std::optional<Response> HttpServer::Impl::ReplyForReadError(const beast::error_code& ec) const {
@@ -360,7 +478,7 @@ void HttpServer::Impl::Finalize(Response& res, const std::string& request_id, un
   res.set(http::field::server, "thaw");
   res.version(version);
   res.keep_alive(keep_alive);
-  res.prepare_payload();
+  res.prepare_payload();  // a FileReply sets its own Content-Length afterwards
 }
 
 void HttpServer::Impl::LogRequest(std::string_view method, std::string_view target,

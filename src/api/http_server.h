@@ -26,7 +26,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -40,12 +42,35 @@ using Response = http::response<http::string_body>;
 // The response header carrying the request id; the server sets it unless the handler did.
 inline constexpr char kRequestIdHeader[] = "x-amzn-RequestId";
 
+// Receives a request body piece by piece instead of a string (S3 PutObject / UploadPart: a 5 GB
+// object never sits in memory). Called on the connection's thread, in order; a sink that failed
+// keeps its error for the handler and ignores the rest (the server still drains the body).
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  virtual void Write(std::string_view data) = 0;
+};
+
+// A response body sent from a file (S3 GetObject): `length` bytes from `offset` of `fd`, which
+// the server closes. fd < 0: a header-only reply whose Content-Length is `length` (HEAD).
+struct FileReply {
+  int fd = -1;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+
 // Everything the handler needs besides the request itself. Lives in the connection's coroutine
 // frame for the duration of one Handler call.
 struct RequestContext {
   std::string request_id;                 // a fresh UUID (thaw::NewUuid()) per request
   boost::asio::any_io_executor executor;  // the connection's (serial) executor
   std::string remote;                     // peer "ip:port" ("[ip6]:port" for IPv6)
+  // The sink the body went to when HttpServerOptions::body_sink_for chose one (the request's
+  // body is then empty).
+  std::shared_ptr<BodySink> body_sink;
+  // Set by the handler: the response's body comes from this file (the Response's own body and
+  // Content-Length are ignored).
+  std::optional<FileReply> file_reply;
 };
 
 // The application: one call per request, on an I/O thread, on the connection's strand. Must not
@@ -62,6 +87,11 @@ struct HttpServerOptions {
   // Builds the answer to a body over body_limit from the request's header (e.g. the runtime's
   // "Request … has oversize body."); the server's generic 413 when empty.
   std::function<Response(const Request& header, const std::string& request_id)> on_body_too_large;
+  // Chooses a sink for the body of a request from its header (null: read into the string body
+  // under body_limit). Such bodies may be up to stream_body_limit bytes. Called for every request
+  // with a body: return early for the common case.
+  std::function<std::shared_ptr<BodySink>(const http::request_header<>& header)> body_sink_for;
+  uint64_t stream_body_limit = (5ull << 30) + (64ull << 20);  // S3's 5 GB + aws-chunked framing
   uint32_t header_limit = 16u << 10;  // bytes of request line + headers; larger → 431 and close
   uint32_t header_count_limit = 100;  // header fields; more → 431 and close
   uint32_t url_limit = 8u << 10;      // bytes of the request target; longer → 414 and close

@@ -265,13 +265,16 @@ std::string StringToSign(std::string_view amz_date, const Authorization& auth,
   return out;
 }
 
-std::string Sign(std::string_view secret, const Authorization& auth,
-                 std::string_view string_to_sign) {
+std::string SigningKey(std::string_view secret, const Authorization& auth) {
   std::string key = Hmac("AWS4" + std::string(secret), auth.date);
   key = Hmac(key, auth.region);
   key = Hmac(key, auth.service);
-  key = Hmac(key, "aws4_request");
-  return Hex(Hmac(key, string_to_sign));
+  return Hmac(key, "aws4_request");
+}
+
+std::string Sign(std::string_view secret, const Authorization& auth,
+                 std::string_view string_to_sign) {
+  return Hex(Hmac(SigningKey(secret, auth), string_to_sign));
 }
 
 Verdict Verify(const RequestView& request, const std::vector<Credential>& keys,

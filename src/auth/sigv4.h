@@ -59,6 +59,9 @@ std::string PayloadHash(const RequestView& request);
 std::optional<std::string> CanonicalRequest(const RequestView& request, const Authorization& auth);
 std::string StringToSign(std::string_view amz_date, const Authorization& auth,
                          std::string_view canonical_request);
+// The raw SigV4 signing key for the scope of `auth` (S3's aws-chunked chunk signatures chain
+// with it).
+std::string SigningKey(std::string_view secret, const Authorization& auth);
 // Lower-case hex HMAC-SHA256 signature of `string_to_sign` with the key derived from `secret`.
 std::string Sign(std::string_view secret, const Authorization& auth,
                  std::string_view string_to_sign);

@@ -26,6 +26,7 @@
 #include "control/serving.h"
 #include "fleet/fleet.h"
 #include "metrics/metrics_service.h"
+#include "s3/object_store.h"
 #include "sandbox/zygote.h"
 #include "server/metrics_wiring.h"
 #include "server/options.h"
@@ -287,6 +288,13 @@ int Serve(const ServeOptions& opts) {
 
   const bool metrics_on = opts.metrics == "on";
   api::Api app(control, fleet, blocking_pool, metrics_on ? &metrics : nullptr);
+  s3::ObjectStore s3_store(data_dir / "s3");
+  if (Status st = s3_store.Init(); !st.ok()) {
+    log->error("cannot prepare the S3 store: {}", st.ToString());
+    return 1;
+  }
+  api::S3Api s3_api(s3_store, blocking_pool, control_opts.identity);
+  app.SetS3(&s3_api);
   std::optional<api::AuthGate> gate;
   if (opts.auth == "sigv4") {
     auto keys = auth::LoadOrCreateCredentials(data_dir / "credentials");
@@ -325,6 +333,7 @@ int Serve(const ServeOptions& opts) {
   http_opts.url_limit = static_cast<uint32_t>(opts.max_url_bytes);
   http_opts.header_timeout = std::chrono::milliseconds(opts.header_timeout_ms);
   http_opts.idle_timeout = std::chrono::milliseconds(opts.idle_timeout_ms);
+  http_opts.body_sink_for = [&app](const auto& header) { return app.BodySinkFor(header); };
   api::HttpServer server(
       shard_ptrs, http_opts,
       [&app](api::Request& req, api::RequestContext& ctx) { return app.Handle(req, ctx); });

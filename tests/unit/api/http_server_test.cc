@@ -1,6 +1,8 @@
 #include "api/http_server.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -12,10 +14,14 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -62,6 +68,12 @@ class Watchdog {
   std::condition_variable cv_;
   bool done_ = false;   // guarded by mu_
   std::thread thread_;  // last: starts after the members it uses
+};
+
+// Collects a streamed body (HttpServerOptions::body_sink_for).
+struct CollectingSink : BodySink {
+  void Write(std::string_view data) override { text.append(data); }
+  std::string text;
 };
 
 // A steady_timer the /slow handler parks on; the test releases it on the timer's own strand.
@@ -115,6 +127,13 @@ class HttpServerTest : public ::testing::Test {
       res.body() = ctx.remote;
     } else if (target == "/echo-body") {
       res.body() = req.body();
+    } else if (target == "/sink") {
+      auto* sink = dynamic_cast<CollectingSink*>(ctx.body_sink.get());
+      res.body() = sink ? "sink:" + sink->text : "no sink:" + req.body();
+    } else if (target == "/file") {
+      int fd = ::open(file_path_.c_str(), O_RDONLY | O_CLOEXEC);
+      ctx.file_reply = FileReply{req.method() == http::verb::head ? -1 : fd, 2, 5};
+      if (req.method() == http::verb::head) ::close(fd);
     } else {
       res.body() = target;
     }
@@ -165,6 +184,7 @@ class HttpServerTest : public ::testing::Test {
   std::unique_ptr<HttpServer> server_;
   std::vector<std::thread> io_threads_;
   std::promise<Gate> slow_entered_;
+  std::string file_path_;
 };
 
 TEST_F(HttpServerTest, SimpleGetReturnsBodyAndHeaders) {
@@ -603,6 +623,55 @@ TEST(HttpServerShardsTest, ConnectionsArePinnedToOneShardThreadEach) {
   shard_b.stop();
   ta.join();
   tb.join();
+}
+
+}  // namespace
+}  // namespace thaw::api
+
+namespace thaw::api {
+namespace {
+
+TEST_F(HttpServerTest, ChosenBodiesStreamToTheirSinkPastTheBodyLimit) {
+  HttpServerOptions options;
+  options.body_limit = 10;
+  options.body_sink_for = [](const http::request_header<>& header) -> std::shared_ptr<BodySink> {
+    if (header.method() != http::verb::put) return nullptr;
+    return std::make_shared<CollectingSink>();
+  };
+  StartServer(options);
+  tcp::socket socket = Connect();
+  const std::string body(300000, 'b');
+  ClientResponse res = RoundTrip(socket, "PUT /sink HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+                                             std::to_string(body.size()) + "\r\n\r\n" + body);
+  EXPECT_EQ(res.result(), http::status::ok);
+  EXPECT_EQ(res.body(), "sink:" + body);
+  // Other requests keep the string body and its limit.
+  res = RoundTrip(socket, "POST /sink HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc");
+  EXPECT_EQ(res.body(), "no sink:abc");
+}
+
+TEST_F(HttpServerTest, FileRepliesStreamTheirRange) {
+  file_path_ =
+      (std::filesystem::temp_directory_path() / ("thaw-file-reply-" + std::to_string(::getpid())))
+          .string();
+  std::ofstream(file_path_) << "0123456789";
+  StartServer();
+  tcp::socket socket = Connect();
+  ClientResponse res = RoundTrip(socket, Get("/file"));
+  EXPECT_EQ(res.result(), http::status::ok);
+  EXPECT_EQ(res.body(), "23456");
+  EXPECT_EQ(res[http::field::content_length], "5");
+  // HEAD: the length, no body, and the connection stays usable.
+  Send(socket, "HEAD /file HTTP/1.1\r\nHost: t\r\n\r\n");
+  beast::flat_buffer buffer;
+  http::response_parser<http::empty_body> head;
+  head.skip(true);
+  http::read(socket, buffer, head);
+  EXPECT_EQ(head.get()[http::field::content_length], "5");
+  Send(socket, Get("/after"));
+  ClientResponse after = Read(socket, buffer);
+  EXPECT_EQ(after.body(), "/after");
+  std::filesystem::remove(file_path_);
 }
 
 }  // namespace
