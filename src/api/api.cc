@@ -53,6 +53,11 @@ Api::Api(control::ControlPlane& control, fleet::Fleet& fleet, boost::asio::threa
       blocking_(blocking) {}
 
 boost::asio::awaitable<Response> Api::Handle(Request& req, RequestContext& ctx) {
+  // The console's files are public (the app signs its own API calls); nothing else is.
+  if (console_ != nullptr && req.method() == http::verb::get &&
+      IsConsoleTarget(std::string_view(req.target().data(), req.target().size()))) {
+    co_return console_->Serve(req);
+  }
   if (gate_ != nullptr) {
     if (std::optional<Response> refused = gate_->Check(req, ctx.request_id)) {
       co_return std::move(*refused);

@@ -4,13 +4,14 @@
 //
 //   GET  /ping                               server health (200 once ready)
 //   GET  /metrics                            Prometheus text
+//   GET  /console, /console/…                the web console's static files (static_files.h)
 //   POST /  X-Amz-Target: SageMaker.<Op>     control plane, awsJson1_1
 //   POST /endpoints/{name}/invocations       runtime, rest-json
 //   POST / X-Amz-Target: GraniteServiceVersion20100801.<Op>, POST /service/GraniteService…/
 //        operation/<Op>, POST / form-encoded Action=<Op>    CloudWatch (cloudwatch_api.h)
 //   anything else                            404 UnknownOperationException (JSON)
 //
-// Every request but GET /ping and /metrics passes the AuthGate (SigV4) first.
+// Every request but GET /ping, /metrics and /console/… passes the AuthGate (SigV4) first.
 //
 // Handle() runs on an I/O thread; control-plane work (SQLite) is moved to the blocking pool and
 // the coroutine resumes on the connection's executor when it is done.
@@ -24,6 +25,7 @@
 #include "api/http_server.h"
 #include "api/http_types.h"
 #include "api/runtime_api.h"
+#include "api/static_files.h"
 #include "control/control_plane.h"
 #include "fleet/fleet.h"
 #include "metrics/metrics_service.h"
@@ -46,6 +48,8 @@ class Api {
   // SigV4 for every request the gate does not leave open; null: no authentication (--auth none).
   // Set before the server starts.
   void SetAuthGate(const AuthGate* gate) { gate_ = gate; }
+  // The console's files; null: /console/ is not served. Set before the server starts.
+  void SetConsole(const StaticFiles* console) { console_ = console; }
 
  private:
   boost::asio::awaitable<Response> HandleSageMaker(Request& request, RequestContext& context,
@@ -58,6 +62,7 @@ class Api {
   boost::asio::thread_pool& blocking_;
   std::atomic<bool> ready_{false};
   const AuthGate* gate_ = nullptr;
+  const StaticFiles* console_ = nullptr;
 };
 
 }  // namespace thaw::api

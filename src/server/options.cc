@@ -71,6 +71,10 @@ const std::vector<OptionSpec>& ServeOptionTable() {
        &O::metrics_retention_days, 1, 455},
       {"metrics-flush-seconds", "seconds between writes of metric aggregates to the database",
        &O::metrics_flush_seconds, 1, 3600},
+      {"console-dir",
+       "directory of the built web console, served at /console/ (default: \"console\" beside the "
+       "thaw binary, where the build puts it); \"off\" does not serve it",
+       &O::console_dir},
   };
   return kTable;
 }

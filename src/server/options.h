@@ -37,6 +37,7 @@ struct ServeOptions {
   std::string metrics = "on";           // "on" | "off" (no recording, no CloudWatch API)
   int64_t metrics_retention_days = 15;  // CloudWatch keeps 1-minute data 15 days
   int64_t metrics_flush_seconds = 5;    // how often aggregates are written to SQLite
+  std::string console_dir;              // the built web console; empty: "console" beside the binary
 };
 
 struct OptionSpec {
