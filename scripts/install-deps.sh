@@ -19,7 +19,12 @@ packages=(
   python3-flask gunicorn python3-gevent
   clang-format clang-tidy clang libclang-rt-14-dev  # fuzz targets (libFuzzer)
   curl wrk hyperfine sqlite3 procps
+  chromium  # the web console's browser tests (playwright-core drives /usr/bin/chromium)
 )
+
+# Node and npm build the web console (console/). Debian's nodejs 18 + npm are enough; a machine
+# that already has a node with npm (e.g. NodeSource's nodejs) keeps it.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do

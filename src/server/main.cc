@@ -271,7 +271,7 @@ int Serve(const ServeOptions& opts) {
     console.emplace(console_dir);
     app.SetConsole(&*console);
     if (console->Available()) {
-      log->info("console: http://{}/console/ (files in {})", opts.listen, console->root().string());
+      log->info("console: /console/ on the API port (files in {})", console->root().string());
     } else {
       log->warn("console: no index.html in {}: /console/ answers 503 until it is built",
                 console->root().string());
