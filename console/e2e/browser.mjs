@@ -82,6 +82,12 @@ try {
     await page.locator(`tr[data-endpoint="${req.endpoint}-bad"]`).waitFor({ timeout: 15000 });
     await nav.getByRole("link", { name: "Deploy" }).click();
     await page.getByLabel("Endpoint name").fill(req.endpoint);
+    // The image choice shows only the fields it needs.
+    await page.getByLabel("Entry point").waitFor({ state: "hidden" });
+    await page.getByLabel("scikit-learn 1.2-1").check();
+    await page.getByLabel("Entry point").waitFor();
+    await page.getByLabel("XGBoost 1.7-1").check();
+    await page.getByLabel("Entry point").waitFor({ state: "hidden" });
     if (req.upload) await page.getByLabel("model.tar.gz to upload").setInputFiles(req.modelFile);
     else await page.getByLabel("or an s3:// URI already in the store").fill(req.modelUri);
     await page.getByLabel("MaxConcurrency").fill("2");
@@ -111,6 +117,8 @@ try {
       return Number(inv?.dataset.points) > 0 && Number(lat?.dataset.points) > 0;
     }, null, { timeout: 60000, polling: 500 });
     result.tileInvocations = await page.getByTestId("tile-invocations").innerText();
+    await page.getByTestId("cost-usd").waitFor({ timeout: 30000 });
+    result.cost = await page.getByTestId("cost-usd").innerText();
   });
 
   await run("log tail", async () => {

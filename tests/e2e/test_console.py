@@ -145,6 +145,7 @@ def test_console_in_a_browser(launch, built, tmp_path):
     assert all(0.0 <= float(r) <= 1.0 for r in out["responses"])
     assert out["starts"][-1] == "warm"  # the worker the first invocations used is idle now
     assert int(out["tileInvocations"]) >= 3
+    assert out["cost"].startswith("$")
     if request["logs"]:
         assert out["logLine"]
     for name in ["01-signin", "03-endpoints-empty", "05-deploy-inservice", "06-endpoint",

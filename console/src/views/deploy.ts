@@ -72,6 +72,7 @@ export function renderDeploy(el: HTMLElement, ctx: AppContext): Page {
     form.querySelectorAll<HTMLElement>("[data-for]").forEach((n) => (n.hidden = n.dataset.for !== kind));
   };
   form.addEventListener("change", syncImage);
+  syncImage();
 
   function show(p: Progress, detail: string, failure?: string, done?: string) {
     const box = $(el, "#progress");

@@ -1,7 +1,8 @@
 // One endpoint: status and deployed config, live charts (every REFRESH_MS.endpoint), a test-invoke
 // panel, a live log tail (FilterLogEvents), update to another config and delete.
 
-import { GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { GetMetricDataCommand, ListMetricsCommand } from "@aws-sdk/client-cloudwatch";
+import { BILLING_NS, INSTANCE, PRICE_PER_GB_S, costReport, formatUsd, wholeRange, type BilledSeries } from "../cost";
 import { FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import {
   DeleteEndpointCommand,
@@ -41,6 +42,7 @@ export function renderEndpoint(el: HTMLElement, ctx: AppContext, name: string): 
     <div class="tiles" id="tiles"></div>
     <div class="grid2">
       <div class="card" id="config-card"><h2>Deployed configuration</h2><div id="config"><p class="muted">Loading…</p></div></div>
+      <div class="card" id="cost-card"><h2>Cost so far</h2><div id="cost" data-testid="cost"><p class="muted">Loading…</p></div></div>
       <div class="card" id="invoke-card">
         <h2>Test invoke</h2>
         <form id="invoke-form">
@@ -96,6 +98,8 @@ export function renderEndpoint(el: HTMLElement, ctx: AppContext, name: string): 
   let logTimer: number | undefined;
   let maxConcurrency = 1;
   let currentConfig = "";
+  let createdMs = 0;
+  let tick = 0;
   const charts = {
     inv: new LineChart($(el, "#chart-inv"), "Invocations and errors / min", [
       { label: "Invocations", color: "#2563eb" },
@@ -138,6 +142,7 @@ export function renderEndpoint(el: HTMLElement, ctx: AppContext, name: string): 
 
   async function describe() {
     const d = await ctx.clients.sagemaker.send(new DescribeEndpointCommand({ EndpointName: name }));
+    createdMs = d.CreationTime ? new Date(d.CreationTime).getTime() : createdMs;
     const badge = $(el, "#ep-status");
     badge.textContent = d.EndpointStatus ?? "?";
     badge.className = `badge ${statusClass(d.EndpointStatus)}`;
@@ -209,9 +214,52 @@ export function renderEndpoint(el: HTMLElement, ctx: AppContext, name: string): 
     $(el, "#metrics-error").innerHTML = "";
   }
 
+  // The cost report: every billing series of this endpoint (any memory size it ran with), summed
+  // since the endpoint was created.
+  async function cost() {
+    if (!createdMs) return;
+    const listed = await ctx.clients.cloudwatch.send(
+      new ListMetricsCommand({ Namespace: BILLING_NS, Dimensions: [{ Name: "EndpointName", Value: name }] }),
+    );
+    const metrics = (listed.Metrics ?? []).filter((m) => m.MetricName && m.Dimensions);
+    const range = wholeRange(createdMs, Date.now());
+    const values = new Map<string, number>();
+    if (metrics.length) {
+      const r = await ctx.clients.cloudwatch.send(
+        new GetMetricDataCommand({
+          MetricDataQueries: metrics.map((m, i) => ({ Id: `b${i}`, MetricStat: { Metric: m, Period: range.period, Stat: "Sum" } })),
+          StartTime: new Date(range.start),
+          EndTime: new Date(range.end),
+        }),
+      );
+      for (const [id, res] of resultsById(r.MetricDataResults)) values.set(id, sum(res.Values ?? []));
+    }
+    const billed: BilledSeries[] = [];
+    const provisioned: BilledSeries[] = [];
+    metrics.forEach((m, i) => {
+      const dim = (n: string) => m.Dimensions!.find((d) => d.Name === n)?.Value ?? "";
+      const series = { memoryMb: Number(dim("MemorySizeInMB")), capacity: dim("Capacity"), value: values.get(`b${i}`) ?? 0 };
+      if (m.MetricName === "BilledDuration") billed.push(series);
+      else if (m.MetricName === "ProvisionedConcurrencySeconds") provisioned.push(series);
+    });
+    const c = costReport(billed, provisioned, createdMs, Date.now());
+    $(el, "#cost").innerHTML = `<dl class="kv">
+      <dt>On-demand</dt><dd><strong data-testid="cost-usd">${formatUsd(c.onDemandUsd)}</strong> · ${c.onDemandGbS.toFixed(3)} GB-s at $${PRICE_PER_GB_S}/GB-s</dd>
+      <dt>Provisioned</dt><dd>${c.provisionedAllocatedGbS.toFixed(1)} GB-s held, ${c.provisionedInvocationGbS.toFixed(3)} GB-s invoked (rate not priced)</dd>
+      <dt>Always-on ${INSTANCE.name}</dt><dd>${formatUsd(c.instanceUsd)} for the same ${c.hours.toFixed(1)} h ($${INSTANCE.usdPerHour}/h)</dd>
+    </dl><p class="muted small">SageMaker Serverless us-east-1 prices; from thaw/Billing metrics since creation.</p>`;
+  }
+
   async function refresh() {
     try {
       await describe();
+      if (tick++ % 6 === 0) {
+        try {
+          await cost();
+        } catch (err) {
+          if (fail("#cost", err, "cost-error")) return;
+        }
+      }
       try {
         await metrics();
       } catch (err) {
