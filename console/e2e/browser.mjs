@@ -27,6 +27,10 @@ const context = await browser.newContext({ viewport: { width: 1280, height: 800 
 const page = await context.newPage();
 const consoleErrors = [];
 page.on("pageerror", (e) => consoleErrors.push(String(e)));
+// A Content-Security-Policy refusal is only a console message: count it as a page error.
+page.on("console", (m) => {
+  if (m.type() === "error" && /Content Security Policy/i.test(m.text())) consoleErrors.push(m.text());
+});
 
 async function shot(name) {
   const path = join(req.screenshots, `${name}.png`);

@@ -183,6 +183,9 @@ Response StaticFiles::Serve(const Request& req) const {
   res.set(http::field::cache_control,
           relative->rfind("assets/", 0) == 0 ? "public, max-age=31536000, immutable" : "no-cache");
   res.set("X-Content-Type-Options", "nosniff");
+  // The page holds the user's keys (sessionStorage): it runs only its own scripts, talks only to
+  // this origin and is never framed.
+  res.set("Content-Security-Policy", std::string(kConsoleCsp));
   res.keep_alive(req.keep_alive());
   res.body() = std::move(*data);
   res.prepare_payload();

@@ -23,6 +23,10 @@
 namespace thaw::api {
 
 inline constexpr std::string_view kConsolePrefix = "/console";
+inline constexpr std::string_view kConsoleCsp =
+    "default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
+    "style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'";
 
 // Pure: whether a request target belongs to the console ("/console", "/console/…", "/console?…").
 bool IsConsoleTarget(std::string_view target);

@@ -94,6 +94,8 @@ TEST_F(StaticFilesTest, ServesFilesWithTheirTypeAndCaching) {
   EXPECT_EQ(index.body(), "<html>console</html>");
   EXPECT_EQ(index[http::field::content_type], "text/html; charset=utf-8");
   EXPECT_EQ(index[http::field::cache_control], "no-cache");
+  EXPECT_EQ(std::string(index["Content-Security-Policy"]), std::string(kConsoleCsp));
+  EXPECT_EQ(index["X-Content-Type-Options"], "nosniff");
 
   Response js = files.Serve(Get("/console/assets/app-1.js"));
   EXPECT_EQ(js.result(), http::status::ok);
