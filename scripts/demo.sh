@@ -48,7 +48,8 @@ echo "first invoke (cold start: a sandboxed worker is forked), then two warm one
 cat <<MSG
 
 thaw is running (pid $(cat "$DATA/thaw.pid"), log $DATA/thaw.log) on http://127.0.0.1:$PORT
-with the serverless endpoint demo-xgb ($status). Talk to it with any AWS client:
+with the serverless endpoint demo-xgb ($status). Watch it in the browser at
+http://127.0.0.1:$PORT/console/ (sign in with the key pair below), or talk to it with any AWS client:
 
   export AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION=us-east-1
   aws --endpoint-url http://127.0.0.1:$PORT sagemaker list-endpoints

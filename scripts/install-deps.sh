@@ -20,7 +20,12 @@ packages=(
   clang-format clang-tidy clang libclang-rt-14-dev  # fuzz targets (libFuzzer)
   curl wrk hyperfine sqlite3 procps
   prometheus  # promtool: tests/e2e/test_prometheus.py validates GET /metrics
+  chromium  # the web console's browser tests (playwright-core drives /usr/bin/chromium)
 )
+
+# Node and npm build the web console (console/). Debian's nodejs 18 + npm are enough; a machine
+# that already has a node with npm (e.g. NodeSource's nodejs) keeps it.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -66,6 +66,11 @@ std::shared_ptr<BodySink> Api::BodySinkFor(const http::request_header<>& fields)
 }
 
 boost::asio::awaitable<Response> Api::Handle(Request& req, RequestContext& ctx) {
+  // The console's files are public (the app signs its own API calls); nothing else is.
+  if (console_ != nullptr && req.method() == http::verb::get &&
+      IsConsoleTarget(std::string_view(req.target().data(), req.target().size()))) {
+    co_return console_->Serve(req);
+  }
   const auth::Credential* credential = nullptr;
   if (gate_ != nullptr) {
     if (std::optional<Response> refused = gate_->Check(req, ctx.request_id, &credential)) {

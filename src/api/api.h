@@ -4,6 +4,7 @@
 //
 //   GET  /ping                               server health (200 once ready)
 //   GET  /metrics                            Prometheus text
+//   GET  /console, /console/…                the web console's static files (static_files.h)
 //   POST /  X-Amz-Target: SageMaker.<Op>     control plane, awsJson1_1
 //   POST /endpoints/{name}/invocations       runtime, rest-json
 //   POST / X-Amz-Target: GraniteServiceVersion20100801.<Op>, POST /service/GraniteService…/
@@ -12,7 +13,7 @@
 //   SigV4 scope `sts`, or POST / Action=GetCallerIdentity  STS (s3_api.h)
 //   anything else                            404 UnknownOperationException (JSON)
 //
-// Every request but GET /ping and /metrics passes the AuthGate (SigV4) first.
+// Every request but GET /ping, /metrics and /console/… passes the AuthGate (SigV4) first.
 //
 // Handle() runs on an I/O thread; control-plane work (SQLite) is moved to the blocking pool and
 // the coroutine resumes on the connection's executor when it is done.
@@ -27,6 +28,7 @@
 #include "api/http_types.h"
 #include "api/runtime_api.h"
 #include "api/s3_api.h"
+#include "api/static_files.h"
 #include "control/control_plane.h"
 #include "fleet/fleet.h"
 #include "metrics/metrics_service.h"
@@ -53,6 +55,8 @@ class Api {
   void SetS3(S3Api* s3) { s3_ = s3; }
   // HttpServerOptions::body_sink_for: S3 PUT bodies stream to a temporary file.
   std::shared_ptr<BodySink> BodySinkFor(const http::request_header<>& header) const;
+  // The console's files; null: /console/ is not served. Set before the server starts.
+  void SetConsole(const StaticFiles* console) { console_ = console; }
 
  private:
   boost::asio::awaitable<Response> HandleSageMaker(Request& request, RequestContext& context,
@@ -67,6 +71,7 @@ class Api {
   const AuthGate* gate_ = nullptr;
   metrics::MetricsService* metrics_;  // null: no invocation counters on /metrics
   S3Api* s3_ = nullptr;
+  const StaticFiles* console_ = nullptr;
 };
 
 }  // namespace thaw::api

@@ -322,6 +322,20 @@ int Serve(const ServeOptions& opts) {
     log->error("--auth must be \"sigv4\" or \"none\", got \"{}\"", opts.auth);
     return 1;
   }
+  fs::path console_dir = opts.console_dir;
+  if (console_dir.empty())
+    console_dir = fs::read_symlink("/proc/self/exe", ec).parent_path() / "console";
+  std::optional<api::StaticFiles> console;
+  if (opts.console_dir != "off") {
+    console.emplace(console_dir);
+    app.SetConsole(&*console);
+    if (console->Available()) {
+      log->info("console: /console/ on the API port (files in {})", console->root().string());
+    } else {
+      log->warn("console: no index.html in {}: /console/ answers 503 until it is built",
+                console->root().string());
+    }
+  }
   api::HttpServerOptions http_opts;
   http_opts.host = host;
   http_opts.port = port;

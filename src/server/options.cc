@@ -100,6 +100,10 @@ const std::vector<OptionSpec>& ServeOptionTable() {
        &O::header_timeout_ms, 1, 3600000},
       {"idle-timeout-ms", "milliseconds an idle keep-alive connection stays open",
        &O::idle_timeout_ms, 1, 3600000},
+      {"console-dir",
+       "directory of the built web console, served at /console/ (default: \"console\" beside the "
+       "thaw binary, where the build puts it); \"off\" does not serve it",
+       &O::console_dir},
   };
   return kTable;
 }

@@ -47,6 +47,7 @@ struct ServeOptions {
   int64_t max_url_bytes = 8192;
   int64_t header_timeout_ms = 30000;
   int64_t idle_timeout_ms = 75000;
+  std::string console_dir;              // the built web console; empty: "console" beside the binary
 };
 
 struct OptionSpec {
