@@ -8,6 +8,7 @@
 //   POST /endpoints/{name}/invocations       runtime, rest-json
 //   POST / X-Amz-Target: GraniteServiceVersion20100801.<Op>, POST /service/GraniteService…/
 //        operation/<Op>, POST / form-encoded Action=<Op>    CloudWatch (cloudwatch_api.h)
+//   POST /  X-Amz-Target: Logs_20140328.<Op>  CloudWatch Logs, awsJson1_1 (logs_api.h)
 //   anything else                            404 UnknownOperationException (JSON)
 //
 // Every request but GET /ping and /metrics passes the AuthGate (SigV4) first.
@@ -23,6 +24,7 @@
 #include "api/cloudwatch_api.h"
 #include "api/http_server.h"
 #include "api/http_types.h"
+#include "api/logs_api.h"
 #include "api/runtime_api.h"
 #include "control/control_plane.h"
 #include "fleet/fleet.h"
@@ -46,6 +48,12 @@ class Api {
   // SigV4 for every request the gate does not leave open; null: no authentication (--auth none).
   // Set before the server starts.
   void SetAuthGate(const AuthGate* gate) { gate_ = gate; }
+  // The endpoints' logs: the CloudWatch Logs API and ModelError's LogStreamArn; null: none.
+  // Set before the server starts.
+  void SetLogs(logs::LogService* logs, int64_t retention_days = 30) {
+    logs_.SetService(logs, retention_days);
+    runtime_.SetLogs(logs);
+  }
 
  private:
   boost::asio::awaitable<Response> HandleSageMaker(Request& request, RequestContext& context,
@@ -55,6 +63,7 @@ class Api {
   fleet::Fleet& fleet_;
   RuntimeApi runtime_;
   CloudWatchApi cloudwatch_;
+  LogsApi logs_;
   boost::asio::thread_pool& blocking_;
   std::atomic<bool> ready_{false};
   const AuthGate* gate_ = nullptr;

@@ -18,6 +18,7 @@ enum class Protocol {
   kCloudWatchJson,   // awsJson1_0: {"__type": "com.amazonaws.cloudwatch#<Shape>"} +
                      // x-amzn-query-error
   kCloudWatchCbor,   // rpc-v2-cbor: the same map in CBOR + x-amzn-query-error
+  kLogs,             // CloudWatch Logs (awsJson1_1): {"__type": "<Code>", "message"}
 };
 
 struct WireError {

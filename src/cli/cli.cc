@@ -11,6 +11,7 @@
 #include "cli/endpoints.h"
 #include "cli/http_client.h"
 #include "cli/invoke.h"
+#include "cli/logs.h"
 #include "cli/sagemaker_client.h"
 #include "cli/signer.h"
 
@@ -49,6 +50,8 @@ ClientCommands::ClientCommands(CLI::App& app) {
       "deploy", "create (or update) a serverless endpoint from a model and wait until InService");
   invoke_ = app.add_subcommand("invoke", "invoke an endpoint; the response body goes to stdout");
   endpoints_ = app.add_subcommand("endpoints", "list endpoints with their serverless configs");
+  logs_ = app.add_subcommand("logs", "print an endpoint's log events (CloudWatch Logs API)");
+  AddOptions(*logs_, kLogs, options_);
   AddOptions(*deploy_, kDeploy, options_);
   AddOptions(*invoke_, kInvoke, options_);
   AddOptions(*endpoints_, kEndpoints, options_);
@@ -59,6 +62,7 @@ std::optional<int> ClientCommands::RunParsed() {
   unsigned command = deploy_->parsed()      ? kDeploy
                      : invoke_->parsed()    ? kInvoke
                      : endpoints_->parsed() ? kEndpoints
+                     : logs_->parsed()      ? kLogs
                                             : 0u;
   if (command == 0) return std::nullopt;
 
@@ -80,8 +84,11 @@ std::optional<int> ClientCommands::RunParsed() {
     console.err << "error: " << credential.status().message() << "\n";
     return 2;
   }
-  if (*credential) http.set_signer(SigV4Signer(**credential, options_.region, "sagemaker"));
-  SageMakerClient client(http);
+  if (*credential) {
+    http.set_signer(
+        SigV4Signer(**credential, options_.region, command == kLogs ? "logs" : "sagemaker"));
+  }
+  SageMakerClient client(http, command == kLogs ? "Logs_20140328." : "SageMaker.");
 
   switch (command) {
     case kDeploy:
@@ -91,6 +98,8 @@ std::optional<int> ClientCommands::RunParsed() {
       if (invoke_->count("--body") > 0) body = options_.body;
       return RunInvoke(options_, body, client, console, std::cin);
     }
+    case kLogs:
+      return RunLogs(options_, client, console);
     default:
       return RunEndpoints(options_, client, console);
   }

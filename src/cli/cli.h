@@ -39,6 +39,7 @@ class ClientCommands {
   CLI::App* deploy_ = nullptr;
   CLI::App* invoke_ = nullptr;
   CLI::App* endpoints_ = nullptr;
+  CLI::App* logs_ = nullptr;
   std::chrono::milliseconds poll_interval_{200};
 };
 

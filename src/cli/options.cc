@@ -34,6 +34,15 @@ const std::vector<ClientOptionSpec>& ClientOptionTable() {
       {"--accept", kInvoke, "Accept header of the request", &O::accept},
       {"--repeat", kInvoke, "invoke N times on one connection", &O::repeat, 1, 1000000},
       {"--time", kInvoke, "print each invocation's wall time to stderr", &O::time},
+      // logs
+      {"name", kLogs, "endpoint name", &O::name, 0, 0, true},
+      {"--follow", kLogs, "keep printing new events until interrupted", &O::follow},
+      {"--since", kLogs,
+       "how far back to start: 30s, 10m, 2h, 1d, or an ISO-8601 time (2026-11-28T05:00:00Z)",
+       &O::since},
+      {"--filter-pattern", kLogs,
+       "CloudWatch filter pattern: terms, \"quoted phrases\", -excluded, ?any-of",
+       &O::filter_pattern},
   };
   return kTable;
 }

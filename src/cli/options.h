@@ -32,13 +32,18 @@ struct ClientOptions {
   std::string accept;
   int64_t repeat = 1;
   bool time = false;
+  // logs (name is its positional ENDPOINT)
+  bool follow = false;
+  std::string since = "10m";
+  std::string filter_pattern;
 };
 
 enum CommandBit : unsigned {
   kDeploy = 1u << 0,
   kInvoke = 1u << 1,
   kEndpoints = 1u << 2,
-  kAllCommands = kDeploy | kInvoke | kEndpoints,
+  kLogs = 1u << 3,
+  kAllCommands = kDeploy | kInvoke | kEndpoints | kLogs,
 };
 
 struct ClientOptionSpec {

@@ -20,6 +20,9 @@ struct LaunchSpec {
   std::filesystem::path model_dir;
   int64_t memory_mb = 0;
   std::vector<std::pair<std::string, std::string>> env;
+  // Where the worker's output goes: the endpoint's log group, stream "{variant}/{worker id}".
+  std::string endpoint;
+  std::string log_stream;
 };
 
 struct LaunchedWorker {
@@ -34,6 +37,11 @@ class Launcher {
   virtual Result<LaunchedWorker> Launch(const LaunchSpec& spec) = 0;
   // Thread-safe; harmless for a worker that already exited.
   virtual void Kill(pid_t pid) = 0;
+  // One line of thaw's own about a worker (started, retired, failed …) for the endpoint's log
+  // stream. Thread-safe, never blocks on I/O; the default drops it.
+  virtual void Note(const std::string& endpoint, const std::string& log_stream, std::string line) {
+    (void)endpoint, (void)log_stream, (void)line;
+  }
 };
 
 }  // namespace thaw::fleet

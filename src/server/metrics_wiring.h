@@ -42,6 +42,9 @@ class TrackingLauncher final : public fleet::Launcher {
       : inner_(inner), usage_(std::move(usage)) {}
   Result<fleet::LaunchedWorker> Launch(const fleet::LaunchSpec& spec) override;
   void Kill(pid_t pid) override { inner_.Kill(pid); }
+  void Note(const std::string& endpoint, const std::string& log_stream, std::string line) override {
+    inner_.Note(endpoint, log_stream, std::move(line));
+  }
   // endpoint → memory use of each live worker in percent of its limit. Forgets workers whose
   // cgroup is gone.
   std::map<std::string, std::vector<double>> MemoryPercent();

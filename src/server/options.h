@@ -37,6 +37,9 @@ struct ServeOptions {
   std::string metrics = "on";           // "on" | "off" (no recording, no CloudWatch API)
   int64_t metrics_retention_days = 15;  // CloudWatch keeps 1-minute data 15 days
   int64_t metrics_flush_seconds = 5;    // how often aggregates are written to SQLite
+  int64_t log_rotate_mb = 8;            // a log stream's segment size before the next one
+  int64_t log_max_mb = 256;             // per endpoint: oldest log segments deleted beyond
+  int64_t log_retention_days = 30;      // log events older than this are deleted
 };
 
 struct OptionSpec {
