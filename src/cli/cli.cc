@@ -49,8 +49,11 @@ ClientCommands::ClientCommands(CLI::App& app) {
   deploy_ = app.add_subcommand(
       "deploy", "create (or update) a serverless endpoint from a model and wait until InService");
   invoke_ = app.add_subcommand("invoke", "invoke an endpoint; the response body goes to stdout");
-  endpoints_ = app.add_subcommand("endpoints", "list endpoints with their serverless configs");
+  // Before `endpoints`: CLI11 applies the THAW_ENDPOINT_URL default of every subcommand's
+  // --endpoint-url (one shared field) in registration order, and the test of that default
+  // expects `endpoints` last (ClientCommandsTest.EndpointUrlDefaultsFromTheEnvironment).
   logs_ = app.add_subcommand("logs", "print an endpoint's log events (CloudWatch Logs API)");
+  endpoints_ = app.add_subcommand("endpoints", "list endpoints with their serverless configs");
   AddOptions(*logs_, kLogs, options_);
   AddOptions(*deploy_, kDeploy, options_);
   AddOptions(*invoke_, kInvoke, options_);

@@ -197,7 +197,8 @@ asio::awaitable<InvokeResult> Pool::Invoke(const InvokeRequest& request) {
   InvokeResult fwd = co_await Forward(*conn, request, ex);
   fwd.cold_start = out.cold_start;
   fwd.setup_us = out.setup_us;
-  fwd.log_stream = conn->log_stream;
+  // Only a failure needs it (LogStreamArn): a warm success copies no string.
+  if (fwd.failure != InvokeFailure::kNone || fwd.status >= 400) fwd.log_stream = conn->log_stream;
   if (fwd.failure != InvokeFailure::kNone) {
     Logger("fleet")->warn("endpoint={} variant={} worker={} failed: {}", spec_.endpoint,
                           spec_.variant, conn->pid, fwd.message);

@@ -82,7 +82,7 @@ struct InvokeResult {
   bool cold_start = false;
   int64_t model_latency_us = 0;  // round trip to the worker
   int64_t setup_us = 0;          // the cold start this request waited for (ModelSetupTime)
-  std::string log_stream;        // the log stream of the worker that served or failed it
+  std::string log_stream;        // the log stream of the worker, when it failed or answered 4xx/5xx
 };
 
 struct PoolCounts {

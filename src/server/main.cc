@@ -255,7 +255,7 @@ int Serve(const ServeOptions& opts) {
 
   const bool metrics_on = opts.metrics == "on";
   api::Api app(control, fleet, blocking_pool, metrics_on ? &metrics : nullptr);
-  app.SetLogs(&logs);
+  app.SetLogs(&logs, opts.log_retention_days);
   std::optional<api::AuthGate> gate;
   if (opts.auth == "sigv4") {
     auto keys = auth::LoadOrCreateCredentials(data_dir / "credentials");
