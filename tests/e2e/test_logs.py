@@ -204,30 +204,32 @@ def test_old_and_new_clients_read_the_logs(server, res, logs, modern_python):
 
 def follow(cmd, server, name, needle, env):
     """Starts `cmd` (a follower), makes the endpoint print `needle`, and waits for the follower
-    to show it; the follower is stopped either way."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env)
+    to show it; the follower is stopped either way. Reads the raw pipe (os.read after select):
+    a buffered readline would hide lines that select() no longer reports."""
+    import os
+    import selectors
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
         time.sleep(1.0)  # let it make its first poll
         invoke(server, name, f"print:{needle}".encode(), ContentType="text/plain")
-        deadline = time.time() + 45
-        import selectors
+        deadline = time.time() + 60
         sel = selectors.DefaultSelector()
         sel.register(proc.stdout, selectors.EVENT_READ)
-        seen = []
+        data = b""
         while time.time() < deadline:
             if not sel.select(timeout=1.0):
                 if proc.poll() is not None:
                     break
                 continue
-            line = proc.stdout.readline()
-            if not line:
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
                 break
-            seen.append(line)
-            if needle in line and "stderr:" not in line:
-                return line
-        raise AssertionError(f"the follower never showed {needle!r}: {seen} "
-                             f"(exit {proc.poll()}, stderr {proc.stderr.read() if proc.poll() is not None else ''})")
+            data += chunk
+            for line in data.decode(errors="replace").splitlines():
+                if needle in line and "stderr:" not in line:
+                    return line
+        raise AssertionError(f"the follower never showed {needle!r}: {data!r} "
+                             f"(exit {proc.poll()})")
     finally:
         proc.kill()
         proc.wait(timeout=10)
