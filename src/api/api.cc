@@ -50,6 +50,7 @@ Api::Api(control::ControlPlane& control, fleet::Fleet& fleet, boost::asio::threa
       runtime_(fleet, control.identity(), metrics,
                metrics ? metrics->clock() : SystemClockInstance()),
       cloudwatch_(metrics, blocking),
+      logs_(control.identity(), blocking),
       blocking_(blocking),
       metrics_(metrics) {}
 
@@ -107,6 +108,10 @@ boost::asio::awaitable<Response> Api::Handle(Request& req, RequestContext& ctx) 
 
   if (std::optional<CloudWatchCall> cw = MatchCloudWatch(req)) {
     co_return co_await cloudwatch_.Handle(req, ctx, *cw);
+  }
+
+  if (std::optional<std::string> logs_op = MatchLogs(req)) {
+    co_return co_await logs_.Handle(req, ctx, *logs_op);
   }
 
   auto amz_target = req.find("X-Amz-Target");

@@ -11,6 +11,7 @@
 //        operation/<Op>, POST / form-encoded Action=<Op>    CloudWatch (cloudwatch_api.h)
 //   SigV4 scope `s3`, or unsigned and none of the above    S3 subset (s3_api.h)
 //   SigV4 scope `sts`, or POST / Action=GetCallerIdentity  STS (s3_api.h)
+//   POST /  X-Amz-Target: Logs_20140328.<Op>  CloudWatch Logs, awsJson1_1 (logs_api.h)
 //   anything else                            404 UnknownOperationException (JSON)
 //
 // Every request but GET /ping, /metrics and /console/… passes the AuthGate (SigV4) first.
@@ -26,6 +27,7 @@
 #include "api/cloudwatch_api.h"
 #include "api/http_server.h"
 #include "api/http_types.h"
+#include "api/logs_api.h"
 #include "api/runtime_api.h"
 #include "api/s3_api.h"
 #include "api/static_files.h"
@@ -57,6 +59,12 @@ class Api {
   std::shared_ptr<BodySink> BodySinkFor(const http::request_header<>& header) const;
   // The console's files; null: /console/ is not served. Set before the server starts.
   void SetConsole(const StaticFiles* console) { console_ = console; }
+  // The endpoints' logs: the CloudWatch Logs API and ModelError's LogStreamArn; null: none.
+  // Set before the server starts.
+  void SetLogs(logs::LogService* logs, int64_t retention_days = 30) {
+    logs_.SetService(logs, retention_days);
+    runtime_.SetLogs(logs);
+  }
 
  private:
   boost::asio::awaitable<Response> HandleSageMaker(Request& request, RequestContext& context,
@@ -66,6 +74,7 @@ class Api {
   fleet::Fleet& fleet_;
   RuntimeApi runtime_;
   CloudWatchApi cloudwatch_;
+  LogsApi logs_;
   boost::asio::thread_pool& blocking_;
   std::atomic<bool> ready_{false};
   const AuthGate* gate_ = nullptr;

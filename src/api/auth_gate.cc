@@ -2,6 +2,7 @@
 
 #include "api/cloudwatch_api.h"
 #include "api/error_table.h"
+#include "api/logs_api.h"
 #include "api/runtime_api.h"
 #include "api/s3_api.h"
 #include "common/logging.h"
@@ -57,6 +58,9 @@ std::optional<Response> AuthGate::Check(const Request& req, const std::string& r
   } else if (auto cloudwatch = MatchCloudWatch(req)) {
     protocol = cloudwatch->protocol;
     services = {"monitoring"};
+  } else if (MatchLogs(req)) {
+    protocol = Protocol::kLogs;
+    services = {"logs"};
   } else if (req.method() == http::verb::post && InvocationEndpoint(target)) {
     protocol = Protocol::kRestJson;
     services = {"sagemaker"};

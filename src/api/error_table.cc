@@ -197,6 +197,33 @@ Response S3ErrorResponse(const Status& status, const Request& request,
   res.prepare_payload();
   return res;
 }
+// CloudWatch Logs has exceptions of its own (its model's InvalidParameterException,
+// ResourceNotFoundException, ServiceUnavailableException); codes missing here are a
+// ServiceUnavailableException.
+struct LogsRow {
+  Code code;
+  WireError wire;
+};
+constexpr WireError kLogsInvalid{"InvalidParameterException", 400};
+constexpr std::array kLogsTable = {
+    LogsRow{Code::kInvalidArgument, kLogsInvalid},
+    LogsRow{Code::kMissingParameter, kLogsInvalid},
+    LogsRow{Code::kInvalidCombination, kLogsInvalid},
+    LogsRow{Code::kInvalidNextToken, kLogsInvalid},
+    LogsRow{Code::kFailedPrecondition, kLogsInvalid},
+    LogsRow{Code::kNotFound, {"ResourceNotFoundException", 400}},
+    LogsRow{Code::kAlreadyExists, {"ResourceAlreadyExistsException", 400}},
+    LogsRow{Code::kResourceLimit, {"LimitExceededException", 400}},
+    LogsRow{Code::kSerialization, {"SerializationException", 400}},
+    LogsRow{Code::kUnknownOperation, {"UnknownOperationException", 400}},
+    LogsRow{Code::kThrottled, {"ThrottlingException", 400}},
+    LogsRow{Code::kUnavailable, {"ServiceUnavailableException", 503}},
+    LogsRow{Code::kUnauthenticated, {"MissingAuthenticationTokenException", 403}},
+    LogsRow{Code::kIncompleteSignature, {"IncompleteSignatureException", 400}},
+    LogsRow{Code::kUnknownKey, {"UnrecognizedClientException", 400}},
+    LogsRow{Code::kBadSignature, {"InvalidSignatureException", 400}},
+    LogsRow{Code::kSignatureExpired, {"InvalidSignatureException", 400}},
+};
 
 bool IsCloudWatch(Protocol p) {
   return p == Protocol::kCloudWatchQuery || p == Protocol::kCloudWatchJson ||
@@ -235,6 +262,12 @@ Response CloudWatchError(const Status& status, Protocol protocol, WireError wire
 
 WireError MapError(Code code, Protocol protocol) {
   if (protocol == Protocol::kS3) return S3Generic(code);
+  if (protocol == Protocol::kLogs) {
+    for (const LogsRow& row : kLogsTable) {
+      if (row.code == code) return row.wire;
+    }
+    return {"ServiceUnavailableException", 500};
+  }
   for (const Row& row : kTable) {
     if (row.code != code) continue;
     if (IsCloudWatch(protocol)) return row.cloudwatch;
@@ -258,8 +291,9 @@ Response ErrorResponse(const Status& status, Protocol protocol, const Request& r
     body["message"] = status.message();
     body["Message"] = status.message();
   }
-  res.set(http::field::content_type,
-          protocol == Protocol::kAwsJson11 ? "application/x-amz-json-1.1" : "application/json");
+  res.set(http::field::content_type, protocol == Protocol::kAwsJson11 || protocol == Protocol::kLogs
+                                         ? "application/x-amz-json-1.1"
+                                         : "application/json");
   res.set("x-amzn-ErrorType", std::string(wire.code));
   res.set("x-amzn-RequestId", request_id);
   res.keep_alive(request.keep_alive());

@@ -6,6 +6,7 @@
 
 #include "api/error_table.h"
 #include "api/invocation_metrics.h"
+#include "api/logs_api.h"
 
 namespace thaw::api {
 namespace {
@@ -67,8 +68,8 @@ RuntimeApi::RuntimeApi(fleet::Fleet& fleet, Identity identity, metrics::Recorder
     : fleet_(fleet), identity_(std::move(identity)), recorder_(recorder), clock_(clock) {}
 
 Response RuntimeApi::ModelError(const Request& req, const RequestContext& ctx,
-                                const std::string& endpoint, unsigned original_status,
-                                const std::string& original_message) {
+                                const std::string& endpoint, const fleet::InvokeResult& result,
+                                unsigned original_status, const std::string& original_message) {
   const std::string& region = identity_.region;
   std::string message = fmt::format(
       "Received {} error ({}) from primary with message \"{}\". See "
@@ -85,8 +86,16 @@ Response RuntimeApi::ModelError(const Request& req, const RequestContext& ctx,
       {"message", message},
       {"OriginalStatusCode", original_status},
       {"OriginalMessage", original_message},
-      {"LogStreamArn", fmt::format("arn:aws:logs:{}:{}:log-group:/aws/sagemaker/Endpoints/{}",
-                                   region, identity_.account_id, endpoint)}};
+      {"LogStreamArn", result.log_stream.empty()
+                           ? fmt::format("arn:aws:logs:{}:{}:log-group:/aws/sagemaker/Endpoints/{}",
+                                         region, identity_.account_id, endpoint)
+                           : LogStreamArn(identity_, endpoint, result.log_stream)}};
+  if (logs_ && !result.log_stream.empty()) {
+    // Off the request path: a queue push (the log writer thread does the I/O).
+    logs_->Append(endpoint, result.log_stream,
+                  fmt::format("thaw: request {} failed: ModelError: {} (original status {})",
+                              ctx.request_id, original_message.substr(0, 2048), original_status));
+  }
   res.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   res.prepare_payload();
   return res;
@@ -123,12 +132,12 @@ boost::asio::awaitable<Response> RuntimeApi::Invoke(Request& req, RequestContext
       co_return ErrorResponse(Status(Code::kThrottled, ""), Protocol::kRestJson, req,
                               ctx.request_id);
     case fleet::InvokeFailure::kTimeout:
-      co_return ModelError(req, ctx, endpoint, 0,
+      co_return ModelError(req, ctx, endpoint, result, 0,
                            "Your invocation timed out while waiting for a response from container "
                            "primary. Review the latency metrics for each container in Amazon "
                            "CloudWatch, resolve the issue, and try again.");
     case fleet::InvokeFailure::kWorkerDied:
-      co_return ModelError(req, ctx, endpoint, 0,
+      co_return ModelError(req, ctx, endpoint, result, 0,
                            "The model container exited while handling the request.");
     case fleet::InvokeFailure::kNoMemory:
       // Not a model failure: the node has no room for another worker right now.
@@ -136,10 +145,10 @@ boost::asio::awaitable<Response> RuntimeApi::Invoke(Request& req, RequestContext
                               ctx.request_id);
     case fleet::InvokeFailure::kStartFailed:
     case fleet::InvokeFailure::kDraining:
-      co_return ModelError(req, ctx, endpoint, 0, result.message);
+      co_return ModelError(req, ctx, endpoint, result, 0, result.message);
   }
   if (result.status >= 400) {
-    co_return ModelError(req, ctx, endpoint, result.status, result.body);
+    co_return ModelError(req, ctx, endpoint, result, result.status, result.body);
   }
   Response res{static_cast<http::status>(result.status), req.version()};
   if (result.content_type) res.set(http::field::content_type, *result.content_type);

@@ -12,6 +12,7 @@
 #include "common/arn.h"
 #include "common/clock.h"
 #include "fleet/fleet.h"
+#include "logs/log_service.h"
 #include "metrics/record.h"
 
 namespace thaw::api {
@@ -29,15 +30,20 @@ class RuntimeApi {
              const Clock& clock);
   boost::asio::awaitable<Response> Invoke(Request& request, RequestContext& context,
                                           std::string endpoint);
+  // Failed invocations are noted in the failing worker's log stream. Set before serving.
+  void SetLogs(logs::LogService* logs) { logs_ = logs; }
 
  private:
+  // `result` names the worker's log stream (LogStreamArn) and is noted there.
   Response ModelError(const Request& req, const RequestContext& ctx, const std::string& endpoint,
-                      unsigned original_status, const std::string& original_message);
+                      const fleet::InvokeResult& result, unsigned original_status,
+                      const std::string& original_message);
 
   fleet::Fleet& fleet_;
   Identity identity_;
   metrics::Recorder* recorder_;
   const Clock& clock_;
+  logs::LogService* logs_ = nullptr;
 };
 
 }  // namespace thaw::api

@@ -40,6 +40,7 @@ class ClientCommands {
   CLI::App* invoke_ = nullptr;
   CLI::App* endpoints_ = nullptr;
   CLI::App* cost_ = nullptr;
+  CLI::App* logs_ = nullptr;
   std::chrono::milliseconds poll_interval_{200};
 };
 

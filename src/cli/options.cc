@@ -51,6 +51,15 @@ const std::vector<ClientOptionSpec>& ClientOptionTable() {
       {"--instance-price", kCost, "its USD per hour (default: the built-in us-east-1 table)",
        &O::instance_price},
       {"--json", kCost, "print JSON instead of a table", &O::json},
+      // logs
+      {"name", kLogs, "endpoint name", &O::name, 0, 0, true},
+      {"--follow", kLogs, "keep printing new events until interrupted", &O::follow},
+      {"--since", kLogs,
+       "how far back to start: 30s, 10m, 2h, 1d, or an ISO-8601 time (2026-11-28T05:00:00Z)",
+       &O::logs_since},
+      {"--filter-pattern", kLogs,
+       "CloudWatch filter pattern: terms, \"quoted phrases\", -excluded, ?any-of",
+       &O::filter_pattern},
   };
   return kTable;
 }

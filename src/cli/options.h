@@ -42,6 +42,10 @@ struct ClientOptions {
   std::string instance;        // "" = the instance of similar memory
   double instance_price = -1;  // USD/hour; < 0 = the table's
   bool json = false;
+  // logs (name is its positional ENDPOINT)
+  bool follow = false;
+  std::string logs_since = "10m";  // --since of thaw logs
+  std::string filter_pattern;
 };
 
 enum CommandBit : unsigned {
@@ -49,7 +53,8 @@ enum CommandBit : unsigned {
   kInvoke = 1u << 1,
   kEndpoints = 1u << 2,
   kCost = 1u << 3,
-  kAllCommands = kDeploy | kInvoke | kEndpoints | kCost,
+  kLogs = 1u << 4,
+  kAllCommands = kDeploy | kInvoke | kEndpoints | kCost | kLogs,
 };
 
 struct ClientOptionSpec {

@@ -92,7 +92,7 @@ std::string InvocationTarget(std::string_view endpoint_name) {
 ApiResult<nlohmann::json> SageMakerClient::Call(std::string_view operation,
                                                 const nlohmann::json& input) {
   HttpRequest req{http::verb::post, "/", 11};
-  req.set("X-Amz-Target", "SageMaker." + std::string(operation));
+  req.set("X-Amz-Target", target_prefix_ + std::string(operation));
   req.set(http::field::content_type, "application/x-amz-json-1.1");
   req.body() = input.is_null() ? "{}" : input.dump();
   Result<HttpResponse> res = http_.Send(std::move(req));

@@ -57,7 +57,9 @@ struct InvokeResponse {
 
 class SageMakerClient {
  public:
-  explicit SageMakerClient(HttpClient& http) : http_(http) {}
+  // `target_prefix`: the awsJson1_1 service of Call ("Logs_20140328." for CloudWatch Logs).
+  explicit SageMakerClient(HttpClient& http, std::string target_prefix = "SageMaker.")
+      : http_(http), target_prefix_(std::move(target_prefix)) {}
 
   // One control-plane operation, e.g. Call("DescribeEndpoint", {{"EndpointName", "ep"}}).
   // A 2xx answer yields its JSON body ({} when empty).
@@ -69,6 +71,7 @@ class SageMakerClient {
 
  private:
   HttpClient& http_;
+  std::string target_prefix_;
 };
 
 // "/endpoints/<name>/invocations" with the name percent-encoded where it is not [A-Za-z0-9-._~].

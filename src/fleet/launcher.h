@@ -21,6 +21,9 @@ struct LaunchSpec {
   std::filesystem::path model_dir;
   int64_t memory_mb = 0;
   std::vector<std::pair<std::string, std::string>> env;
+  // Where the worker's output goes: the endpoint's log group, stream "{variant}/{worker id}".
+  std::string endpoint;
+  std::string log_stream;
 };
 
 struct LaunchedWorker {
@@ -39,6 +42,11 @@ class Launcher {
   // it to stop; the worker is SIGKILLed `grace` later if it still runs. Never waits.
   // Thread-safe; harmless for a worker that already exited.
   virtual void Stop(pid_t pid, std::chrono::milliseconds grace) = 0;
+  // One line of thaw's own about a worker (started, retired, failed …) for the endpoint's log
+  // stream. Thread-safe, never blocks on I/O; the default drops it.
+  virtual void Note(const std::string& endpoint, const std::string& log_stream, std::string line) {
+    (void)endpoint, (void)log_stream, (void)line;
+  }
 };
 
 }  // namespace thaw::fleet

@@ -72,7 +72,8 @@ int64_t MicrosSince(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 struct Pool::Conn {
-  Conn(WorkerId id, pid_t pid, int fd) : id(id), pid(pid), fd(fd) {}
+  Conn(WorkerId id, pid_t pid, int fd, std::string log_stream)
+      : id(id), pid(pid), fd(fd), log_stream(std::move(log_stream)) {}
   ~Conn() { Close(); }
 
   // The socket, registered with the reactor of `ex` (moved there if another shard used it
@@ -105,6 +106,7 @@ struct Pool::Conn {
   beast::flat_buffer buffer;
   bool served = false;  // has it served a request yet (its first one is the cold one)
   int64_t setup_us = 0;
+  const std::string log_stream;
 };
 
 // A request waiting for a worker (cold start), or a trial start waiting for its worker. The
@@ -116,6 +118,7 @@ struct Pool::Waiter {
   std::optional<WorkerId> worker;
   std::optional<std::string> failure;
   InvokeFailure failure_kind = InvokeFailure::kStartFailed;
+  std::string failure_stream;  // the log stream of the worker that failed to start
   int64_t setup_us = 0;
 };
 
@@ -179,6 +182,7 @@ asio::awaitable<InvokeResult> Pool::Invoke(const InvokeRequest& request) {
       PublishLocked();
       out.failure = waiter->failure ? waiter->failure_kind : InvokeFailure::kStartFailed;
       out.message = waiter->failure.value_or("No worker became ready in time.");
+      out.log_stream = waiter->failure_stream;
       co_return out;
     }
     worker = *waiter->worker;
@@ -193,9 +197,12 @@ asio::awaitable<InvokeResult> Pool::Invoke(const InvokeRequest& request) {
   InvokeResult fwd = co_await Forward(*conn, request, ex);
   fwd.cold_start = out.cold_start;
   fwd.setup_us = out.setup_us;
+  // Only a failure needs it (LogStreamArn): a warm success copies no string.
+  if (fwd.failure != InvokeFailure::kNone || fwd.status >= 400) fwd.log_stream = conn->log_stream;
   if (fwd.failure != InvokeFailure::kNone) {
     Logger("fleet")->warn("endpoint={} variant={} worker={} failed: {}", spec_.endpoint,
                           spec_.variant, conn->pid, fwd.message);
+    Note(conn->log_stream, "thaw: " + fwd.message + "; the worker is stopped");
   }
   {
     std::lock_guard lock(mu_);
@@ -267,6 +274,7 @@ asio::awaitable<void> Pool::StartWorker(std::shared_ptr<Pool> self, WorkerId id,
   auto t0 = std::chrono::steady_clock::now();
   std::string failure;
   InvokeFailure failure_kind = InvokeFailure::kStartFailed;
+  std::string log_stream;
   std::unique_ptr<Conn> conn;
   // The node budget first: this may retire other endpoints' idle workers (never with mu_ held).
   Status reserved = p->memory_ ? p->memory_->Reserve(p, p->spec_.memory_mb) : Status::Ok();
@@ -276,12 +284,15 @@ asio::awaitable<void> Pool::StartWorker(std::shared_ptr<Pool> self, WorkerId id,
   } else {
     LaunchSpec launch{fmt::format("{}.{}.{}", p->spec_.endpoint, id, RandomHex(3)),
                       p->spec_.runtime, p->spec_.model_dir, p->spec_.memory_mb, p->spec_.env};
+    launch.endpoint = p->spec_.endpoint;
+    launch.log_stream = p->spec_.variant + "/" + launch.worker_id;
+    log_stream = launch.log_stream;
     Result<LaunchedWorker> launched =
         co_await RunBlocking(p->blocking_, [p, &launch] { return p->launcher_.Launch(launch); });
     if (!launched.ok()) {
       failure = "The worker could not be started: " + launched.status().message();
     } else {
-      conn = std::make_unique<Conn>(id, launched->pid, launched->fd);
+      conn = std::make_unique<Conn>(id, launched->pid, launched->fd, log_stream);
       Socket& sock = conn->On(ex);
       http::request<http::empty_body> ping{http::verb::get, "/ping", 11};
       ping.set(http::field::host, "localhost");
@@ -312,11 +323,13 @@ asio::awaitable<void> Pool::StartWorker(std::shared_ptr<Pool> self, WorkerId id,
   if (!failure.empty()) {
     Logger("fleet")->warn("endpoint={} variant={} start failed: {}", p->spec_.endpoint,
                           p->spec_.variant, failure);
+    if (!log_stream.empty()) p->Note(log_stream, "thaw: the worker did not start: " + failure);
     std::lock_guard lock(p->mu_);
-    p->FailWaitersLocked(p->state_.OnStartFailed(id), failure, failure_kind);
+    p->FailWaitersLocked(p->state_.OnStartFailed(id), failure, failure_kind, log_stream);
     if (trial) {
       trial->failure = failure;
       trial->failure_kind = failure_kind;
+      trial->failure_stream = log_stream;
       asio::post(trial->timer.get_executor(), [trial] { trial->timer.cancel(); });
     }
     p->PublishLocked();
@@ -325,6 +338,10 @@ asio::awaitable<void> Pool::StartWorker(std::shared_ptr<Pool> self, WorkerId id,
   conn->setup_us = MicrosSince(t0);
   Logger("fleet")->debug("endpoint={} variant={} worker pid={} ready in {} us", p->spec_.endpoint,
                          p->spec_.variant, conn->pid, conn->setup_us);
+  p->Note(conn->log_stream,
+          fmt::format("thaw: worker started ({}): ready in {:.1f} ms ({} MB)",
+                      trial ? "deploy trial start" : "cold start",
+                      static_cast<double>(conn->setup_us) / 1000.0, p->spec_.memory_mb));
   std::lock_guard lock(p->mu_);
   if (trial) {
     conn->served = true;  // the trial start is not a request's cold start
@@ -340,6 +357,9 @@ asio::awaitable<void> Pool::StartWorker(std::shared_ptr<Pool> self, WorkerId id,
     // A serverless endpoint idles at zero workers: the trial start proved the model loads, and
     // the first request will cold-start.
     p->state_.Retire(id);
+    p->Note(log_stream, p->draining_ ? "thaw: worker retired (the endpoint's pool is draining)"
+                                     : "thaw: worker retired after the deploy's trial start "
+                                       "(a serverless endpoint idles at zero workers)");
     p->DiscardLocked(id, p->draining_ ? StopReason::kDrained : StopReason::kTrialDone);
   }
   p->WakeLocked(assignment);
@@ -389,6 +409,9 @@ void Pool::ReleaseLocked(WorkerId id) {
   auto assignment = state_.OnReleased(id, clock_.Now());
   if (!assignment && draining_) {
     state_.Retire(id);  // its request is over: a drained worker retires after it, not during it
+    if (auto it = conns_.find(id); it != conns_.end()) {
+      Note(it->second->log_stream, "thaw: worker retired (the endpoint's pool is draining)");
+    }
     DiscardLocked(id, StopReason::kDrained);
     return;
   }
@@ -412,13 +435,18 @@ void Pool::DiscardLocked(WorkerId id, StopReason why) {
   for (int n = state_.StartsNeeded(); n > 0; --n) StartOneLocked(strand_);
 }
 
+void Pool::Note(const std::string& log_stream, std::string line) const {
+  launcher_.Note(spec_.endpoint, log_stream, std::move(line));
+}
+
 void Pool::FailWaitersLocked(const std::vector<RequestId>& ids, const std::string& why,
-                             InvokeFailure kind) {
+                             InvokeFailure kind, const std::string& log_stream) {
   for (RequestId r : ids) {
     auto it = waiters_.find(r);
     if (it == waiters_.end()) continue;
     it->second->failure = why;
     it->second->failure_kind = kind;
+    it->second->failure_stream = log_stream;
     asio::post(it->second->timer.get_executor(), [w = it->second] { w->timer.cancel(); });
   }
 }
@@ -427,7 +455,12 @@ void Pool::Tick() {
   std::lock_guard lock(mu_);
   if (draining_) return;
   auto up = state_.Tick(clock_.Now());
-  for (WorkerId id : up.retire) DiscardLocked(id, StopReason::kKeepAlive);
+  for (WorkerId id : up.retire) {
+    if (auto it = conns_.find(id); it != conns_.end()) {
+      Note(it->second->log_stream, "thaw: worker retired after its keep-alive idle time");
+    }
+    DiscardLocked(id, StopReason::kKeepAlive);
+  }
   for (int i = 0; i < up.start; ++i) StartOneLocked(strand_);
   PublishLocked();
 }
@@ -435,7 +468,12 @@ void Pool::Tick() {
 void Pool::Drain() {
   std::lock_guard lock(mu_);
   draining_ = true;
-  for (WorkerId id : state_.RetireAllIdle()) DiscardLocked(id, StopReason::kDrained);
+  for (WorkerId id : state_.RetireAllIdle()) {
+    if (auto it = conns_.find(id); it != conns_.end()) {
+      Note(it->second->log_stream, "thaw: worker retired (the endpoint's pool is draining)");
+    }
+    DiscardLocked(id, StopReason::kDrained);
+  }
   PublishLocked();
 }
 
@@ -447,6 +485,10 @@ std::vector<std::pair<WorkerId, WallTime>> Pool::Evictable() const {
 bool Pool::Evict(WorkerId worker) {
   std::lock_guard lock(mu_);
   if (!state_.Retire(worker)) return false;
+  if (auto it = conns_.find(worker); it != conns_.end()) {
+    Note(it->second->log_stream,
+         "thaw: idle worker evicted to make room in the node memory budget");
+  }
   DiscardLocked(worker, StopReason::kEvicted);
   PublishLocked();
   return true;

@@ -84,6 +84,7 @@ struct InvokeResult {
   bool cold_start = false;
   int64_t model_latency_us = 0;  // round trip to the worker
   int64_t setup_us = 0;          // the cold start this request waited for (ModelSetupTime)
+  std::string log_stream;        // the log stream of the worker, when it failed or answered 4xx/5xx
 };
 
 struct PoolCounts {
@@ -141,7 +142,9 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // way; a graceful stop leaves the SIGKILL to the launcher, after the grace).
   void DiscardLocked(WorkerId id, StopReason why);
   void FailWaitersLocked(const std::vector<RequestId>& ids, const std::string& why,
-                         InvokeFailure kind);
+                         InvokeFailure kind, const std::string& log_stream);
+  // A line for the worker's log stream (Launcher::Note).
+  void Note(const std::string& log_stream, std::string line) const;
   void PublishLocked();
 
   boost::asio::io_context& io_;

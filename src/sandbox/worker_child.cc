@@ -181,15 +181,16 @@ void Arm(const ChildContext& ctx, ChildReport& report) {
   Report(rfd, report, "");
 }
 
-// Blocks until the zygote sends the spec. EOF: the zygote discarded this child, or died.
-SpawnSpec AwaitSpec(const ChildContext& ctx, ChildReport& report) {
-  std::string msg(kMaxMessageBytes, '\0');
-  ssize_t n;
-  do {
-    n = recv(ctx.go_fd, msg.data(), msg.size(), 0);
-  } while (n < 0 && errno == EINTR);
-  if (n <= 0) _exit(0);
-  msg.resize(static_cast<size_t>(n));
+// Blocks until the zygote sends the spec (with, when output is captured, the socket that
+// becomes stdout and stderr: *log_fd, else -1). EOF: the zygote discarded this child, or died.
+SpawnSpec AwaitSpec(const ChildContext& ctx, ChildReport& report, int* log_fd) {
+  std::string msg;
+  while (true) {  // RecvMessage does not block: wait for the message first
+    pollfd p{ctx.go_fd, POLLIN, 0};
+    if (poll(&p, 1, -1) < 0 && errno != EINTR) _exit(0);
+    if (RecvMessage(ctx.go_fd, &msg, log_fd)) break;
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) _exit(0);  // EOF (errno 0)
+  }
   SpawnRequest req;
   if (!DecodeSpawn(msg, &req)) Fail(ctx.report_fd, report, "undecodable spawn request");
   return std::move(req.spec);
@@ -203,7 +204,8 @@ void RunWorkerChild(const ChildContext& ctx) {
   report.phase = kPhaseArmed;
   Arm(ctx, report);
 
-  SpawnSpec spec = AwaitSpec(ctx, report);
+  int log_fd = -1;
+  SpawnSpec spec = AwaitSpec(ctx, report, &log_fd);
   const auto start = SteadyClock::now();
   const int rfd = ctx.report_fd;
   report = ChildReport();
@@ -256,6 +258,9 @@ void RunWorkerChild(const ChildContext& ctx) {
 
   // Socket at 3, report pipe at 4, go channel at 5 (close-on-exec), nothing else above 2.
   // Moving them out of the way first keeps dup2 from clobbering one with another.
+  if (log_fd >= 0 && (dup2(log_fd, STDOUT_FILENO) < 0 || dup2(log_fd, STDERR_FILENO) < 0)) {
+    Fail(rfd, report, Errno("stdout/stderr"));
+  }
   int sock = fcntl(ctx.sock, F_DUPFD, 10);
   int rep = fcntl(rfd, F_DUPFD, 10);
   int go = fcntl(ctx.go_fd, F_DUPFD_CLOEXEC, 10);

@@ -222,24 +222,39 @@ Result<SpawnedWorker> Zygote::Spawn(const SpawnSpec& spec) {
     waiting_.erase(req.id);
     return InvalidArgument("spawn request too large (environment too big)");
   }
+  // The worker's stdout/stderr: its end travels with the request (the zygote passes it on).
+  int out[2] = {-1, -1};
+  if (spec.capture_output && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out) != 0) {
+    std::lock_guard lock(mu_);
+    waiting_.erase(req.id);
+    return Internal(std::string("socketpair: ") + std::strerror(errno));
+  }
   Status sent;
   {
     std::lock_guard lock(send_mu_);
-    sent = SendMessage(ctl_fd_, msg);
+    sent = SendMessage(ctl_fd_, msg, out[1]);
+  }
+  if (out[1] >= 0) {
+    shutdown(out[0], SHUT_WR);  // one-way: the server only reads
+    close(out[1]);
   }
   if (!sent.ok()) {
+    if (out[0] >= 0) close(out[0]);
     std::lock_guard lock(mu_);
     waiting_.erase(req.id);
     return Unavailable("the zygote is gone: " + sent.message());
   }
   // The zygote bounds the child's setup by spawn_timeout; the extra second covers the trip.
   auto deadline = SteadyClock::now() + spawn_timeout_ + std::chrono::seconds(1);
-  THAW_ASSIGN_OR_RETURN(Reply reply, AwaitReply(req.id, deadline));
-  if (!reply.reply.ok) {
-    if (reply.fd >= 0) close(reply.fd);
-    return Internal(reply.reply.message);
+  auto awaited = AwaitReply(req.id, deadline);
+  if (!awaited.ok() || !awaited->reply.ok || awaited->fd < 0) {
+    if (out[0] >= 0) close(out[0]);
+    if (!awaited.ok()) return awaited.status();
+    if (awaited->fd >= 0) close(awaited->fd);
+    if (!awaited->reply.ok) return Internal(awaited->reply.message);
+    return Internal("the zygote's reply carried no socket");
   }
-  if (reply.fd < 0) return Internal("the zygote's reply carried no socket");
+  Reply reply = std::move(awaited).value();
   if (!reply.reply.cgroup.empty()) {
     std::lock_guard lock(mu_);
     cgroups_[spec.worker_id] = reply.reply.cgroup;
@@ -251,7 +266,7 @@ Result<SpawnedWorker> Zygote::Spawn(const SpawnSpec& spec) {
       prune_at_ = std::max<size_t>(1024, 2 * cgroups_.size());
     }
   }
-  return SpawnedWorker{reply.fd, reply.reply.pid, reply.reply.timings};
+  return SpawnedWorker{reply.fd, reply.reply.pid, reply.reply.timings, out[0]};
 }
 
 Result<Zygote::Reply> Zygote::AwaitReply(uint64_t id, SteadyClock::time_point deadline) {

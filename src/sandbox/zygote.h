@@ -20,7 +20,8 @@
 // SandboxOptions::uid/gid with no supplementary groups and no capabilities; no_new_privs;
 // RLIMIT_CORE 0, RLIMIT_NOFILE 1024, RLIMIT_FSIZE 1 GiB; an environment of PATH, HOME=/tmp,
 // OMP_NUM_THREADS=1 and the spec's env (which may override them); fds 0-2 inherited from the
-// server, its socket at fd 3, nothing else; SIGPIPE ignored. Choices and their measured costs:
+// server (or, with SpawnSpec::capture_output, 1 and 2 on the worker's log socket), its socket at
+// fd 3, nothing else; SIGPIPE ignored. Choices and their measured costs:
 // zygote_pool.cc and namespaces.h.
 
 #include <sys/types.h>
@@ -60,6 +61,9 @@ struct SpawnSpec {
   // Host path, bound read-only at /opt/ml/program; empty for none (a custom container's
   // directory: its program need not be visible in the sandbox's copy of the host otherwise).
   std::filesystem::path program_dir;
+  // Not sent to the zygote: when set, Spawn gives the worker a fresh socket as its stdout and
+  // stderr and returns the other end in SpawnedWorker::log_fd (else they are the server's).
+  bool capture_output = false;
 };
 
 // Where the time of one spawn went on its path, measured in the zygote and the child
@@ -79,6 +83,10 @@ struct SpawnedWorker {
   int fd = -1;    // the server's end of the socketpair (close-on-exec); the caller owns it
   pid_t pid = 0;  // as seen from the host
   SpawnTimings timings;
+  // With SpawnSpec::capture_output: the read end of the worker's stdout/stderr (a stream
+  // socket, close-on-exec; the caller owns it). EOF once the worker and everything it started
+  // are gone; just before, the zygote writes one line saying how the worker exited.
+  int log_fd = -1;
 };
 
 struct SandboxOptions {

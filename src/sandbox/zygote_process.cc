@@ -32,11 +32,13 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace thaw::sandbox::internal {
@@ -160,15 +162,17 @@ void ZygoteProcess::DrainControl() {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       Shutdown(0);  // EOF (or a broken channel): the server is gone or done with us
     }
-    if (fd >= 0) close(fd);
-    switch (static_cast<MessageType>(PeekType(msg))) {
+    const auto type = static_cast<MessageType>(PeekType(msg));
+    if (fd >= 0 && type != MessageType::kSpawn) close(fd);
+    switch (type) {
       case MessageType::kSpawn: {
         auto req = std::make_shared<SpawnRequest>();
         if (!DecodeSpawn(msg, req.get())) {
           log_->error("undecodable spawn request ({} bytes)", msg.size());
+          if (fd >= 0) close(fd);
           break;
         }
-        HandleSpawn(std::move(req), SteadyClock::now());
+        HandleSpawn(std::move(req), SteadyClock::now(), 0, fd);
         break;
       }
       case MessageType::kKill: {
@@ -189,7 +193,7 @@ void ZygoteProcess::DrainControl() {
 }
 
 void ZygoteProcess::HandleSpawn(std::shared_ptr<const SpawnRequest> req,
-                                SteadyClock::time_point received, int retries) {
+                                SteadyClock::time_point received, int retries, int log_fd) {
   // A pooled child may have died since it armed (its SIGCHLD not handled yet): its go channel
   // then refuses the spec, and the next child gets it. Every turn shrinks the pool, and a child
   // armed just now is the last resort.
@@ -203,13 +207,14 @@ void ZygoteProcess::HandleSpawn(std::shared_ptr<const SpawnRequest> req,
         Child failed;
         failed.request_id = req->id;
         failed.received = received;
+        failed.log_fd = log_fd;
         SendReply(failed, 0, "sandbox setup failed: " + armed.status().message());
         return;
       }
       pid = *armed;
     }
     Child& c = children_[pid];
-    Status sent = SendMessage(c.go_fd, EncodeSpawn(*req));
+    Status sent = SendMessage(c.go_fd, EncodeSpawn(*req), log_fd);
     if (!sent.ok()) {
       close(c.go_fd);
       c.go_fd = -1;
@@ -234,6 +239,7 @@ void ZygoteProcess::HandleSpawn(std::shared_ptr<const SpawnRequest> req,
     c.deadline = received + options_.spawn_timeout;
     c.timings = hit ? SpawnTimings() : c.arm;  // a miss pays for the slot and the fork
     c.timings.pool_hit = hit;
+    c.log_fd = log_fd;
     if (!sent.ok()) SendReply(c, 0, "the worker died before its spawn: " + sent.message());
     return;
   }
@@ -256,6 +262,10 @@ void ZygoteProcess::SendReply(Child& c, pid_t pid, const std::string& error) {
   if (!r.ok && c.go_fd >= 0) {
     close(c.go_fd);
     c.go_fd = -1;
+  }
+  if (!r.ok && c.log_fd >= 0) {
+    close(c.log_fd);
+    c.log_fd = -1;
   }
   if (!sent.ok()) Shutdown(0);  // the server is gone
   if (r.ok && log_->should_log(spdlog::level::debug)) {
@@ -316,6 +326,16 @@ void ZygoteProcess::DrainSignals() {
   if (stop) Shutdown(0);
 }
 
+// The worker's last line in its own log: how it ended. Never blocks the zygote (a full socket
+// loses the line).
+static void WriteExitLine(int log_fd, std::string line) {
+  if (log_fd < 0) return;
+  line += '\n';
+  while (send(log_fd, line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+         errno == EINTR) {
+  }
+}
+
 // The one place children are reaped.
 void ZygoteProcess::Reap() {
   int status = 0;
@@ -330,7 +350,7 @@ void ZygoteProcess::Reap() {
       // pool_size + 1 times at most.
       log_->warn("worker {} (pid {}) exited before it was ready ({}); retrying", c.worker_id, pid,
                  DescribeExit(status));
-      HandleSpawn(c.request, c.received, c.retries + 1);
+      HandleSpawn(c.request, c.received, c.retries + 1, std::exchange(c.log_fd, -1));
     } else if (c.state == State::kPending) {
       log_->warn("worker {} (pid {}) exited during sandbox setup: {}", c.worker_id, pid,
                  DescribeExit(status));
@@ -342,10 +362,14 @@ void ZygoteProcess::Reap() {
     } else if (!c.cgroup.empty() && cgroups_->OomKilled(c.cgroup)) {
       log_->info("worker {} (pid {}) was OOM-killed at its memory limit of {} MiB", c.worker_id,
                  pid, c.memory_mb);
+      WriteExitLine(c.log_fd,
+                    "thaw: worker " + c.worker_id + " was OOM-killed at its memory limit of " +
+                        std::to_string(c.memory_mb) + " MiB (" + DescribeExit(status) + ")");
     } else {
       log_->debug("worker {} (pid {}) exited: {}", c.worker_id, pid, DescribeExit(status));
+      WriteExitLine(c.log_fd, "thaw: worker " + c.worker_id + " exited: " + DescribeExit(status));
     }
-    for (int fd : {c.go_fd, c.server_fd}) {
+    for (int fd : {c.go_fd, c.server_fd, c.log_fd}) {
       if (fd >= 0) close(fd);
     }
     tokens_.erase(c.token);
@@ -405,7 +429,7 @@ void ZygoteProcess::Shutdown(int code) {
   for (auto& [pid, c] : children_) {
     kill(-pid, SIGKILL);
     kill(pid, SIGKILL);
-    for (int fd : {c.go_fd, c.server_fd}) {
+    for (int fd : {c.go_fd, c.server_fd, c.log_fd}) {
       if (fd >= 0) close(fd);
     }
   }

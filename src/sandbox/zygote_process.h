@@ -64,7 +64,9 @@ class ZygoteProcess {
     // cold start is over (or closes it by exiting); closed then, or at hold_until.
     int go_fd = -1;
     int server_fd = -1;  // the server's end of the worker socket, until the reply carries it
-    SpawnTimings arm;    // zygote-side cost of the slot and the fork (charged on a pool miss)
+    // The worker's stdout/stderr socket (-1: not captured), kept to write its exit line.
+    int log_fd = -1;
+    SpawnTimings arm;  // zygote-side cost of the slot and the fork (charged on a pool miss)
     // The request, from kPending on.
     std::shared_ptr<const SpawnRequest> request;
     int retries = 0;  // children this request lost to deaths before they were ready
@@ -99,8 +101,9 @@ class ZygoteProcess {
   // zygote_process.cc: the loop and the request path.
   [[noreturn]] void Loop();
   void DrainControl();
+  // `log_fd` (owned; -1 for none) becomes the worker's stdout/stderr.
   void HandleSpawn(std::shared_ptr<const SpawnRequest> req, SteadyClock::time_point received,
-                   int retries = 0);
+                   int retries = 0, int log_fd = -1);
   void SendReply(Child& c, pid_t pid, const std::string& error);
   void DrainReports();
   // Whether a cold start is in flight: a spawn waiting for its child (then also `*pending`), or

@@ -25,6 +25,7 @@
 #include "control/control_plane.h"
 #include "control/serving.h"
 #include "fleet/fleet.h"
+#include "logs/log_service.h"
 #include "metrics/metrics_service.h"
 #include "s3/object_store.h"
 #include "sandbox/zygote.h"
@@ -61,11 +62,12 @@ int WorkerEntry(int fd, const sandbox::SpawnSpec& spec) {
 // plain one.
 class ZygoteLauncher final : public fleet::Launcher {
  public:
-  ZygoteLauncher(sandbox::Zygote& zygote, sandbox::Zygote& python)
-      : zygote_(zygote), python_(python) {}
+  ZygoteLauncher(sandbox::Zygote& zygote, sandbox::Zygote& python, logs::LogService& logs)
+      : zygote_(zygote), python_(python), logs_(logs) {}
   Result<fleet::LaunchedWorker> Launch(const fleet::LaunchSpec& spec) override {
     sandbox::SpawnSpec s{spec.worker_id, spec.runtime, spec.model_dir,
                          spec.memory_mb, spec.env,     {}};
+    s.capture_output = !spec.log_stream.empty();  // the worker's stdout/stderr → its stream
     constexpr std::string_view kCustom = worker::kCustomRuntimePrefix;
     if (g_sandboxed && spec.runtime.rfind(kCustom, 0) == 0) {
       // The container's directory is bound at /opt/ml/program: its program runs from there.
@@ -83,7 +85,11 @@ class ZygoteLauncher final : public fleet::Launcher {
       }
       return w.status();
     }
+    if (w->log_fd >= 0) logs_.Attach(spec.endpoint, spec.log_stream, w->log_fd);
     return fleet::LaunchedWorker{w->fd, w->pid};
+  }
+  void Note(const std::string& endpoint, const std::string& log_stream, std::string line) override {
+    logs_.Append(endpoint, log_stream, std::move(line));
   }
   // A zygote kills only the pids it spawned and has not reaped, so asking both is safe.
   void Kill(pid_t pid) override {
@@ -98,6 +104,7 @@ class ZygoteLauncher final : public fleet::Launcher {
  private:
   sandbox::Zygote& zygote_;
   sandbox::Zygote& python_;
+  logs::LogService& logs_;
 };
 
 class PoolJobRunner final : public control::JobRunner {
@@ -214,7 +221,19 @@ int Serve(const ServeOptions& opts) {
     log->warn("--sandbox unsafe-off: workers run WITHOUT isolation (development only)");
   }
   log->info("sandbox ready: cgroups {}", (*zygote)->cgroup_mode());
-  ZygoteLauncher zygote_launcher(**zygote, **python_zygote);
+  // Per-endpoint logs (a thread of its own, started after the zygotes have forked).
+  SystemClock log_clock;
+  logs::LogOptions log_opts;
+  log_opts.root = fs::absolute(opts.data_dir) / "logs";
+  log_opts.rotate_bytes = opts.log_rotate_mb << 20;
+  log_opts.max_group_bytes = opts.log_max_mb << 20;
+  log_opts.retention_days = opts.log_retention_days;
+  logs::LogService logs(log_opts, log_clock);
+  if (Status st = logs.Start(); !st.ok()) {
+    log->error("cannot start the endpoint logs: {}", st.message());
+    return 1;
+  }
+  ZygoteLauncher zygote_launcher(**zygote, **python_zygote, logs);
   sandbox::Zygote& zygote_ref = **zygote;
   sandbox::Zygote& python_ref = **python_zygote;
   TrackingLauncher launcher(zygote_launcher,
@@ -295,6 +314,7 @@ int Serve(const ServeOptions& opts) {
   }
   api::S3Api s3_api(s3_store, blocking_pool, control_opts.identity);
   app.SetS3(&s3_api);
+  app.SetLogs(&logs, opts.log_retention_days);
   std::optional<api::AuthGate> gate;
   if (opts.auth == "sigv4") {
     auto keys = auth::LoadOrCreateCredentials(data_dir / "credentials");
@@ -416,6 +436,7 @@ int Serve(const ServeOptions& opts) {
               metrics.dropped_records());
   }
   (*store)->Close();
+  logs.Stop();  // what the workers wrote last reaches its files
   log->info("thaw stopped cleanly");
   return 0;
 }

@@ -43,6 +43,9 @@ class TrackingLauncher final : public fleet::Launcher {
   Result<fleet::LaunchedWorker> Launch(const fleet::LaunchSpec& spec) override;
   void Kill(pid_t pid) override { inner_.Kill(pid); }
   void Stop(pid_t pid, std::chrono::milliseconds grace) override { inner_.Stop(pid, grace); }
+  void Note(const std::string& endpoint, const std::string& log_stream, std::string line) override {
+    inner_.Note(endpoint, log_stream, std::move(line));
+  }
   // endpoint → memory use of each live worker in percent of its limit. Forgets workers whose
   // cgroup is gone.
   std::map<std::string, std::vector<double>> MemoryPercent();

@@ -104,6 +104,14 @@ const std::vector<OptionSpec>& ServeOptionTable() {
        "directory of the built web console, served at /console/ (default: \"console\" beside the "
        "thaw binary, where the build puts it); \"off\" does not serve it",
        &O::console_dir},
+      {"log-rotate-mb",
+       "size of one segment of a worker's log stream (<data-dir>/logs) before the next begins",
+       &O::log_rotate_mb, 1, 1024},
+      {"log-max-mb",
+       "per endpoint: the oldest log segments are deleted when its streams hold more than this",
+       &O::log_max_mb, 1, int64_t{1} << 20},
+      {"log-retention-days", "days of endpoint log events kept (CloudWatch's retention setting)",
+       &O::log_retention_days, 1, 3653},
   };
   return kTable;
 }

@@ -48,6 +48,9 @@ struct ServeOptions {
   int64_t header_timeout_ms = 30000;
   int64_t idle_timeout_ms = 75000;
   std::string console_dir;              // the built web console; empty: "console" beside the binary
+  int64_t log_rotate_mb = 8;            // a log stream's segment size before the next one
+  int64_t log_max_mb = 256;             // per endpoint: oldest log segments deleted beyond
+  int64_t log_retention_days = 30;      // log events older than this are deleted
 };
 
 struct OptionSpec {

@@ -100,7 +100,10 @@ def test_model_4xx_is_model_error_424(server, res):
     assert resp["ResponseMetadata"]["HTTPStatusCode"] == 424
     assert resp["OriginalStatusCode"] == 415
     assert resp["Error"]["Message"].startswith("Received client error (415) from primary with message")
-    assert resp["LogStreamArn"].endswith(f"/aws/sagemaker/Endpoints/{name}")
+    # The stream of the worker that answered 4xx (see test_logs.py for what it holds).
+    assert re.fullmatch(rf"arn:aws:logs:us-east-1:\d{{12}}:log-group:/aws/sagemaker/Endpoints/"
+                        rf"{name}:log-stream:AllTraffic/{name}\.\d+\.[0-9a-f]+",
+                        resp["LogStreamArn"]), resp["LogStreamArn"]
 
 
 def test_oversize_body(launch):

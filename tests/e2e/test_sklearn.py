@@ -223,8 +223,12 @@ def test_raising_predict_fn_is_model_error_and_contained(sm, rt, store, iris, se
         assert "Traceback" not in resp["Error"]["Message"]
         _, got = invoke_json(rt, healthy, [[5.1, 3.5, 1.4, 0.2]])
         assert got == [0]
-    # The traceback is in the endpoint's log (the worker's stderr is the server's today).
-    log = server.log_text()
+    # The traceback is in the failing worker's log stream, which LogStreamArn names.
+    stream = resp["LogStreamArn"].split(":log-stream:", 1)[1]
+    logs = server.client("logs")
+    log = "\n".join(e["message"] for e in logs.get_log_events(
+        logGroupName=f"/aws/sagemaker/Endpoints/{broken}", logStreamName=stream,
+        startFromHead=True)["events"])
     assert "Traceback (most recent call last)" in log
     assert 'raise ValueError("this model refuses to predict")' in log
 
