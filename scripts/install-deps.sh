@@ -8,7 +8,7 @@ packages=(
   g++ cmake ninja-build pkg-config git
   libboost-dev libboost-system-dev libboost-program-options-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
-  libsqlite3-dev libarchive-dev libssl-dev libcurl4-openssl-dev libseccomp-dev
+  libsqlite3-dev libarchive-dev libssl-dev zlib1g-dev libcurl4-openssl-dev libseccomp-dev
   libxgboost-dev xgboost
   # the scikit-learn runtime: Debian's Python 3.11, embedded, and the libraries it serves with
   libpython3.11-dev python3-sklearn python3-numpy python3-scipy python3-joblib python3-packaging

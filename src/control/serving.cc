@@ -43,6 +43,15 @@ Result<fleet::VariantSpec> VariantOf(const std::string& endpoint, const json& sn
     spec.pool.max_queue = options.instance_queue;
   }
   spec.pool.keep_alive = options.keep_alive;
+  spec.pool.policy = options.keep_alive_policy;
+  // A user pins an endpoint's keep-alive with the EndpointConfig tag thaw:keep-alive.
+  const json tags = snapshot["EndpointConfig"].value("Tags", json::array());
+  for (const json& tag : tags) {
+    if (!tag.is_object() || tag.value("Key", "") != "thaw:keep-alive") continue;
+    auto policy = fleet::ParsePolicy(tag.value("Value", ""), options.adaptive);
+    if (!policy.ok()) return InvalidArgument("EndpointConfig tag " + policy.status().message());
+    spec.pool.policy = *policy;
+  }
   spec.invocation_timeout = options.invocation_timeout;
   spec.startup_timeout = options.startup_timeout;
   spec.stop_grace = options.stop_grace;

@@ -2,6 +2,7 @@
 // The control plane's view of serving: what a deploy job asks of the fleet. The server wires a
 // FleetServing over fleet::Fleet; control unit tests use a fake.
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -16,6 +17,10 @@ struct ServingOptions {
   std::chrono::milliseconds startup_timeout{180000};
   std::chrono::milliseconds stop_grace{30000};  // retirement: socket closed → SIGKILL after this
   size_t instance_queue = 64;  // instance variants: requests queued beyond busy workers
+  // The server's keep-alive policy (--keep-alive-policy); null: fixed `keep_alive`. An
+  // EndpointConfig tag `thaw:keep-alive` (seconds, or "adaptive") overrides it per endpoint.
+  std::shared_ptr<const fleet::KeepAlivePolicy> keep_alive_policy;
+  fleet::AdaptiveParams adaptive;  // what a tag "adaptive" gets
 };
 
 class Serving {

@@ -36,7 +36,12 @@ Fleet::~Fleet() {
 }
 
 std::shared_ptr<Pool> Fleet::NewPool(VariantSpec spec) {
-  return std::make_shared<Pool>(io_, blocking_, launcher_, clock_, std::move(spec), memory_);
+  auto pool = std::make_shared<Pool>(io_, blocking_, launcher_, clock_, std::move(spec), memory_);
+  if (setup_sink_) {
+    pool->set_on_prewarm(
+        [sink = setup_sink_, p = pool.get()](int64_t setup_us) { sink(p->spec(), setup_us); });
+  }
+  return pool;
 }
 
 Result<int64_t> Fleet::TrialStart(const std::shared_ptr<Pool>& pool) {
@@ -100,7 +105,7 @@ void Fleet::Stop() {
 }
 
 void Fleet::ScheduleTick() {
-  tick_.expires_after(std::chrono::seconds(1));
+  tick_.expires_after(tick_interval_);
   tick_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
     std::vector<std::shared_ptr<Pool>> pools;
@@ -159,6 +164,29 @@ std::string Fleet::PrometheusText() const {
         [](const Pool& p) { return p.spec().pool.provisioned; });
   gauge("thaw_memory_size_bytes", "The variant's MemorySizeInMB, in bytes.",
         [&](const Pool& p) { return p.spec().memory_mb * kMb; });
+  out +=
+      "# HELP thaw_keepalive Keep-alive counters per endpoint (cold_starts, prewarms, "
+      "prewarm_hits, prewarm_wasted: counts; idle_worker_seconds, idle_gb_seconds: ended idle "
+      "spells; keep_alive_seconds, prewarm_after_seconds: the current window).\n"
+      "# TYPE thaw_keepalive gauge\n";
+  for (const auto& [name, pool] : routes_) {
+    KeepAliveReport r = pool->keep_alive_report();
+    double idle_s = static_cast<double>(r.stats.idle_worker_us) / 1e6;
+    const std::pair<const char*, double> values[] = {
+        {"cold_starts", static_cast<double>(r.stats.cold_starts)},
+        {"prewarms", static_cast<double>(r.stats.prewarms)},
+        {"prewarm_hits", static_cast<double>(r.stats.prewarm_hits)},
+        {"prewarm_wasted", static_cast<double>(r.stats.prewarm_wasted)},
+        {"idle_worker_seconds", idle_s},
+        {"idle_gb_seconds", idle_s * static_cast<double>(r.memory_mb) / 1024.0},
+        {"keep_alive_seconds", static_cast<double>(r.window.keep_alive.count()) / 1e6},
+        {"prewarm_after_seconds", static_cast<double>(r.window.prewarm_after.count()) / 1e6},
+    };
+    for (const auto& [what, v] : values) {
+      out += fmt::format("thaw_keepalive{{endpoint=\"{}\",variant=\"{}\",counter=\"{}\"}} {}\n",
+                         name, pool->spec().variant, what, v);
+    }
+  }
   return out;
 }
 

@@ -15,6 +15,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <shared_mutex>
@@ -42,12 +44,21 @@ class Fleet {
   // The live pool of an endpoint (exact name, as InvokeEndpoint matches it), or null.
   std::shared_ptr<Pool> Find(const std::string& endpoint) const;
 
+  // Where pre-warm starts report their setup time (ModelSetupTime, off any request's path).
+  // Set before the first pool is made; may stay unset.
+  using SetupSink = std::function<void(const VariantSpec&, int64_t setup_us)>;
+  void set_setup_sink(SetupSink sink) { setup_sink_ = std::move(sink); }
+  // The upkeep period (1 s; shorter in test configurations with short keep-alive bins). Set
+  // before Start().
+  void set_tick_interval(std::chrono::milliseconds t) { tick_interval_ = t; }
+
   // Starts the periodic upkeep on the io_context.
   void Start();
   void Stop();
 
   // Prometheus text for the fleet's gauges (thaw_workers{endpoint,variant,state}, and the node
-  // memory budget: thaw_memory_budget_mb, thaw_memory_reserved_mb).
+  // memory budget: thaw_memory_budget_mb, thaw_memory_reserved_mb) and the keep-alive counters
+  // per endpoint (cold starts, pre-warms, hits, wasted, idle worker-seconds and GB-seconds).
   std::string PrometheusText() const;
 
   const NodeMemory& memory() const { return *memory_; }
@@ -64,6 +75,8 @@ class Fleet {
   mutable std::shared_mutex mu_;              // guards routes_
   std::map<std::string, std::shared_ptr<Pool>> routes_;
   bool stopped_ = false;
+  SetupSink setup_sink_;
+  std::chrono::milliseconds tick_interval_{1000};
 };
 
 }  // namespace thaw::fleet

@@ -18,6 +18,7 @@ EvictionPlan PlanEviction(int64_t budget_mb, int64_t used_mb, int64_t need_mb,
   }
   std::stable_sort(candidates.begin(), candidates.end(),
                    [](const EvictionCandidate& a, const EvictionCandidate& b) {
+                     if (a.priority != b.priority) return a.priority < b.priority;
                      return a.last_used < b.last_used;
                    });
   int64_t freed = 0;
@@ -56,8 +57,9 @@ Status NodeMemory::Reserve(const Pool* requester, int64_t mb) {
     std::vector<EvictionCandidate> candidates;
     for (size_t i = 0; i < pools.size(); ++i) {
       if (pools[i].get() == requester) continue;
+      double priority = pools[i]->EvictionPriority();
       for (const auto& [worker, last_used] : pools[i]->Evictable()) {
-        candidates.push_back({i, worker, last_used, pools[i]->spec().memory_mb});
+        candidates.push_back({i, worker, last_used, pools[i]->spec().memory_mb, priority});
       }
     }
     EvictionPlan plan = PlanEviction(budget_mb_, used, mb, std::move(candidates));

@@ -5,7 +5,8 @@
 //
 // Every worker start reserves its MemorySizeInMB here before the launch; the reservation is
 // returned when the worker is gone (start failed, retired, killed, evicted). A start that does
-// not fit retires idle workers of OTHER pools, least recently used first, never one that keeps a
+// not fit retires idle workers of OTHER pools, in Greedy-Dual-Size-Frequency order (PlanEviction),
+// never one that keeps a
 // pool's provisioned / instance floor; if even that is not enough, nothing is evicted and the
 // start fails (the waiting request gets ServiceUnavailable 503).
 //
@@ -34,16 +35,20 @@ struct EvictionCandidate {
   WorkerId worker = 0;
   WallTime last_used;
   int64_t mb = 0;
+  // Greedy-Dual-Size-Frequency priority (Pool::EvictionPriority): the lowest goes first; equal
+  // priorities go least recently used first.
+  double priority = 0;
 };
 
 struct EvictionPlan {
   bool fits = false;                     // `need_mb` fits once `evict` is carried out
-  std::vector<EvictionCandidate> evict;  // least recently used first; empty if it fits as is
+  std::vector<EvictionCandidate> evict;  // lowest priority first; empty if it fits as is
 };
 
 // Which idle workers to retire so that `need_mb` more fits into `budget_mb` with `used_mb` in
-// use: the fewest least-recently-used candidates that make room. When even all of them do not,
-// `fits` is false and nothing is to be evicted.
+// use: candidates in Greedy-Dual-Size-Frequency order (FaasCache, ASPLOS'21: frequency ×
+// cold-start cost ÷ memory, lowest first; ties least recently used first) until there is room.
+// When even all of them do not make room, `fits` is false and nothing is to be evicted.
 EvictionPlan PlanEviction(int64_t budget_mb, int64_t used_mb, int64_t need_mb,
                           std::vector<EvictionCandidate> candidates);
 

@@ -260,15 +260,16 @@ asio::awaitable<InvokeResult> Pool::Forward(Conn& conn, const InvokeRequest& req
   co_return out;
 }
 
-void Pool::StartOneLocked(const Executor& ex, std::shared_ptr<Waiter> trial) {
-  WorkerId id = state_.StartWorker(clock_.Now());
-  asio::co_spawn(ex, StartWorker(shared_from_this(), id, std::move(trial)), asio::detached);
+void Pool::StartOneLocked(const Executor& ex, std::shared_ptr<Waiter> trial, bool prewarm) {
+  WorkerId id = state_.StartWorker(clock_.Now(), prewarm);
+  asio::co_spawn(ex, StartWorker(shared_from_this(), id, std::move(trial), prewarm),
+                 asio::detached);
 }
 
 // Static: the frame owns `self`, so the pool outlives a start that began after its last user
 // let go of it.
 asio::awaitable<void> Pool::StartWorker(std::shared_ptr<Pool> self, WorkerId id,
-                                        std::shared_ptr<Waiter> trial) {
+                                        std::shared_ptr<Waiter> trial, bool prewarm) {
   Pool* const p = self.get();
   const Executor ex = co_await asio::this_coro::executor;
   auto t0 = std::chrono::steady_clock::now();
@@ -336,6 +337,7 @@ asio::awaitable<void> Pool::StartWorker(std::shared_ptr<Pool> self, WorkerId id,
     co_return;
   }
   conn->setup_us = MicrosSince(t0);
+  p->last_setup_us_.store(conn->setup_us, std::memory_order_relaxed);
   Logger("fleet")->debug("endpoint={} variant={} worker pid={} ready in {} us", p->spec_.endpoint,
                          p->spec_.variant, conn->pid, conn->setup_us);
   p->Note(conn->log_stream,
@@ -352,11 +354,17 @@ asio::awaitable<void> Pool::StartWorker(std::shared_ptr<Pool> self, WorkerId id,
   p->conns_[id] = std::move(conn);
   p->state_.SetAffinity(id, AffinityOf(ex));
   auto assignment = p->state_.OnWorkerReady(id, p->clock_.Now());
+  if (prewarm) {
+    // Recorded as a model setup, off every request's path. A pre-warm that finds a waiter came
+    // too late: that request saw a cold start.
+    if (!assignment) p->conns_[id]->served = true;
+    if (p->on_prewarm_) p->on_prewarm_(p->conns_[id]->setup_us);
+  }
   bool keeps_floor = p->spec_.pool.instance_mode || p->spec_.pool.provisioned > 0;
   if (!assignment && (p->draining_ || (trial && !keeps_floor))) {
     // A serverless endpoint idles at zero workers: the trial start proved the model loads, and
     // the first request will cold-start.
-    p->state_.Retire(id);
+    p->state_.Retire(id, p->clock_.Now());
     p->Note(log_stream, p->draining_ ? "thaw: worker retired (the endpoint's pool is draining)"
                                      : "thaw: worker retired after the deploy's trial start "
                                        "(a serverless endpoint idles at zero workers)");
@@ -408,7 +416,7 @@ void Pool::WakeLocked(const std::optional<Assignment>& a) {
 void Pool::ReleaseLocked(WorkerId id) {
   auto assignment = state_.OnReleased(id, clock_.Now());
   if (!assignment && draining_) {
-    state_.Retire(id);  // its request is over: a drained worker retires after it, not during it
+    state_.Retire(id, clock_.Now());  // its request is over: a drained worker retires after it, not during it
     if (auto it = conns_.find(id); it != conns_.end()) {
       Note(it->second->log_stream, "thaw: worker retired (the endpoint's pool is draining)");
     }
@@ -462,13 +470,14 @@ void Pool::Tick() {
     DiscardLocked(id, StopReason::kKeepAlive);
   }
   for (int i = 0; i < up.start; ++i) StartOneLocked(strand_);
+  for (int i = 0; i < up.prewarm; ++i) StartOneLocked(strand_, nullptr, /*prewarm=*/true);
   PublishLocked();
 }
 
 void Pool::Drain() {
   std::lock_guard lock(mu_);
   draining_ = true;
-  for (WorkerId id : state_.RetireAllIdle()) {
+  for (WorkerId id : state_.RetireAllIdle(clock_.Now())) {
     if (auto it = conns_.find(id); it != conns_.end()) {
       Note(it->second->log_stream, "thaw: worker retired (the endpoint's pool is draining)");
     }
@@ -482,9 +491,28 @@ std::vector<std::pair<WorkerId, WallTime>> Pool::Evictable() const {
   return state_.Evictable();
 }
 
+double Pool::EvictionPriority() const {
+  double frequency;
+  {
+    std::lock_guard lock(mu_);
+    frequency = state_.Frequency(clock_.Now());
+  }
+  // Greedy-Dual-Size-Frequency: frequency × cold-start cost ÷ memory. Before any start was
+  // measured, a start is taken to cost one second.
+  int64_t cost_us = last_setup_us_.load(std::memory_order_relaxed);
+  if (cost_us <= 0) cost_us = 1'000'000;
+  return frequency * static_cast<double>(cost_us) /
+         static_cast<double>(std::max<int64_t>(1, spec_.memory_mb));
+}
+
+KeepAliveReport Pool::keep_alive_report() const {
+  std::lock_guard lock(mu_);
+  return {state_.stats(), state_.window(), spec_.memory_mb};
+}
+
 bool Pool::Evict(WorkerId worker) {
   std::lock_guard lock(mu_);
-  if (!state_.Retire(worker)) return false;
+  if (!state_.Retire(worker, clock_.Now())) return false;
   if (auto it = conns_.find(worker); it != conns_.end()) {
     Note(it->second->log_stream,
          "thaw: idle worker evicted to make room in the node memory budget");

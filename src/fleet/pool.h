@@ -28,6 +28,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -87,6 +88,13 @@ struct InvokeResult {
   std::string log_stream;        // the log stream of the worker, when it failed or answered 4xx/5xx
 };
 
+// The keep-alive counters of a pool (PoolState::stats), its current window and worker size.
+struct KeepAliveReport {
+  KeepAliveStats stats;
+  KeepAliveWindow window;
+  int64_t memory_mb = 0;
+};
+
 struct PoolCounts {
   int starting = 0;
   int idle = 0;
@@ -118,6 +126,14 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // them (false if it is no longer idle). Thread-safe.
   std::vector<std::pair<WorkerId, WallTime>> Evictable() const;
   bool Evict(WorkerId worker);
+  // The Greedy-Dual-Size-Frequency priority of this pool's idle workers (lowest evicted first):
+  // decayed request rate × last measured start time ÷ MemorySizeInMB. Thread-safe.
+  double EvictionPriority() const;
+
+  KeepAliveReport keep_alive_report() const;
+  // Called (under the pool's lock: it must not call back into the pool) with the setup time
+  // of every pre-warm start that became ready. Set before the pool serves.
+  void set_on_prewarm(std::function<void(int64_t setup_us)> f) { on_prewarm_ = std::move(f); }
 
   PoolCounts counts() const {
     return {starting_.load(std::memory_order_relaxed), idle_.load(std::memory_order_relaxed),
@@ -131,11 +147,12 @@ class Pool : public std::enable_shared_from_this<Pool> {
   using Executor = boost::asio::any_io_executor;
 
   static boost::asio::awaitable<void> StartWorker(std::shared_ptr<Pool> self, WorkerId id,
-                                                  std::shared_ptr<Waiter> trial);
+                                                  std::shared_ptr<Waiter> trial, bool prewarm);
   boost::asio::awaitable<InvokeResult> Forward(Conn& conn, const InvokeRequest& request,
                                                const Executor& ex);
   // The *Locked helpers need mu_ held; they may post and kill, but never wait.
-  void StartOneLocked(const Executor& ex, std::shared_ptr<Waiter> trial = nullptr);
+  void StartOneLocked(const Executor& ex, std::shared_ptr<Waiter> trial = nullptr,
+                      bool prewarm = false);
   void WakeLocked(const std::optional<Assignment>& a);
   void ReleaseLocked(WorkerId id);
   // Forgets a worker and stops its process as PlanStop(why) says (its socket is closed either
@@ -167,6 +184,8 @@ class Pool : public std::enable_shared_from_this<Pool> {
 
   // Mirrors of the worker counts for /metrics, written under mu_, read anywhere.
   std::atomic<int> starting_{0}, idle_{0}, busy_{0};
+  std::atomic<int64_t> last_setup_us_{0};  // the last start's setup time (eviction cost)
+  std::function<void(int64_t)> on_prewarm_;
 };
 
 }  // namespace thaw::fleet

@@ -1,8 +1,48 @@
 #include "fleet/pool_state.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace thaw::fleet {
+
+namespace {
+std::shared_ptr<const KeepAlivePolicy> PolicyOf(const PoolConfig& c) {
+  if (c.policy) return c.policy;
+  return std::make_shared<FixedKeepAlive>(c.keep_alive);
+}
+}  // namespace
+
+PoolState::PoolState(PoolConfig config)
+    : config_(std::move(config)),
+      history_((config_.policy = PolicyOf(config_))->NewHistory()),
+      window_(config_.policy->Decide(history_)) {}
+
+double PoolState::Frequency(WallTime now) const {
+  double age_s = std::chrono::duration<double>(now - frequency_at_).count();
+  double half_life_s = std::chrono::duration<double>(kFrequencyHalfLife).count();
+  // A decayed count with half-life h has a steady state of rate × h / ln 2.
+  return frequency_ * std::exp2(-std::max(0.0, age_s) / half_life_s) * std::log(2.0) / half_life_s;
+}
+
+WallTime PoolState::Deadline(const Worker& w, bool newest) const {
+  if (w.prewarmed) return (idle_since_ ? *idle_since_ : w.last_used) + window_.keep_alive;
+  // With a pre-warm window the workers are unloaded as soon as the endpoint is idle (nothing in
+  // flight): a pre-warm brings one back before the predicted next request. While other requests
+  // are still running, a released worker may serve the next of them.
+  if (window_.prewarm_after.count() > 0 && idle_since_) return *idle_since_;
+  return w.last_used + (newest ? window_.keep_alive : window_.extra_keep_alive);
+}
+
+void PoolState::EndIdle(Worker& w, WallTime now, bool retired) {
+  stats_.idle_worker_us += std::max<int64_t>(0, (now - w.last_used).count());
+  if (!w.prewarmed) return;
+  if (retired) {
+    ++stats_.prewarm_wasted;
+  } else {
+    ++stats_.prewarm_hits;
+  }
+  w.prewarmed = false;
+}
 
 void PoolState::SetState(Worker& w, WorkerState s) {
   --counts_[static_cast<int>(w.state)];
@@ -25,7 +65,19 @@ Admission PoolState::Admit(RequestId request, WallTime now, uintptr_t affinity) 
   int limit = config_.instance_mode ? config_.instance_count + static_cast<int>(config_.max_queue)
                                     : config_.max_concurrency;
   if (in_flight_ >= limit) return {Admission::kThrottle};
+  if (in_flight_ == 0 && idle_since_) {
+    history_.Record(now - *idle_since_);  // an idle period of the endpoint ends
+    idle_since_.reset();
+  }
   ++in_flight_;
+  busy_peak_ = std::max(busy_peak_, in_flight_);
+  ++stats_.requests;
+  if (now > frequency_at_) {
+    double age_s = std::chrono::duration<double>(now - frequency_at_).count();
+    frequency_ *= std::exp2(-age_s / std::chrono::duration<double>(kFrequencyHalfLife).count());
+    frequency_at_ = now;
+  }
+  frequency_ += 1;
   // Most recently used idle worker first: its caches are warmest, and the others age out. One
   // of the caller's shard wins over a more recent one elsewhere: using it costs no re-registration
   // of its socket with another reactor.
@@ -43,18 +95,21 @@ Admission PoolState::Admit(RequestId request, WallTime now, uintptr_t affinity) 
   }
   if (best_local != workers_.end()) best = best_local;
   if (best != workers_.end()) {
+    EndIdle(best->second, now, /*retired=*/false);
     SetState(best->second, WorkerState::kBusy);
     best->second.last_used = now;
     best->second.affinity = affinity;
     return {Admission::kRunOn, best->first};
   }
   waiters_.push_back(request);
+  ++stats_.cold_starts;
   return {Admission::kWait, 0, StartsNeeded() > 0};
 }
 
-WorkerId PoolState::StartWorker(WallTime now) {
+WorkerId PoolState::StartWorker(WallTime now, bool prewarm) {
   WorkerId id = next_worker_++;
-  workers_[id] = {WorkerState::kStarting, now};
+  workers_[id] = {WorkerState::kStarting, now, 0, prewarm};
+  if (prewarm) ++stats_.prewarms;
   ++counts_[static_cast<int>(WorkerState::kStarting)];
   return id;
 }
@@ -68,6 +123,7 @@ std::optional<Assignment> PoolState::ServeWaiterOrIdle(WorkerId worker, WallTime
     return std::nullopt;
   }
   SetState(it->second, WorkerState::kBusy);
+  it->second.prewarmed = false;  // a pre-warm that came too late for its request
   RequestId r = waiters_.front();
   waiters_.pop_front();
   return Assignment{r, worker};
@@ -90,7 +146,14 @@ std::vector<RequestId> PoolState::OnStartFailed(WorkerId worker) {
 }
 
 std::optional<Assignment> PoolState::OnReleased(WorkerId worker, WallTime now) {
-  --in_flight_;
+  if (--in_flight_ == 0) {
+    // An idle period of the endpoint begins: the policy sets its windows from the history.
+    idle_since_ = now;
+    window_ = config_.policy->Decide(history_);
+    prewarm_done_ = false;
+    last_peak_ = std::max(1, busy_peak_);
+    busy_peak_ = 0;
+  }
   return ServeWaiterOrIdle(worker, now);
 }
 
@@ -118,24 +181,43 @@ PoolState::Upkeep PoolState::Tick(WallTime now) {
   std::sort(idle.begin(), idle.end());
   int keep_floor = Floor();
   int remaining = workers();
-  for (const auto& [last_used, id] : idle) {
+  auto due = [&up](WallTime t) {
+    if (!up.next_check || t < *up.next_check) up.next_check = t;
+  };
+  for (size_t i = 0; i < idle.size(); ++i) {
     if (remaining <= keep_floor) break;
-    if (last_used + config_.keep_alive <= now) {
+    auto it = workers_.find(idle[i].second);
+    WorkerId id = idle[i].second;
+    WallTime deadline = Deadline(it->second, /*newest=*/i + 1 == idle.size());
+    if (deadline <= now) {
+      EndIdle(it->second, now, /*retired=*/true);
       up.retire.push_back(id);
-      Erase(workers_.find(id));
+      Erase(it);
       --remaining;
-    } else if (!up.next_check || last_used + config_.keep_alive < *up.next_check) {
-      up.next_check = last_used + config_.keep_alive;
+    } else {
+      due(deadline);
     }
   }
   up.start = std::max(0, keep_floor - workers());
+  if (idle_since_ && !prewarm_done_ && window_.prewarm_after.count() > 0) {
+    WallTime at = *idle_since_ + window_.prewarm_after;
+    if (workers() + up.start > 0 || now >= *idle_since_ + window_.keep_alive) {
+      prewarm_done_ = true;  // a worker is there anyway, or the window has passed
+    } else if (now >= at) {
+      up.prewarm = std::min(last_peak_, Cap());
+      prewarm_done_ = true;
+    } else {
+      due(at);
+    }
+  }
   return up;
 }
 
-std::vector<WorkerId> PoolState::RetireAllIdle() {
+std::vector<WorkerId> PoolState::RetireAllIdle(WallTime now) {
   std::vector<WorkerId> out;
   for (auto it = workers_.begin(); it != workers_.end();) {
     if (it->second.state == WorkerState::kIdle) {
+      EndIdle(it->second, now, /*retired=*/true);
       out.push_back(it->first);
       --counts_[static_cast<int>(WorkerState::kIdle)];
       it = workers_.erase(it);
@@ -156,9 +238,10 @@ std::optional<std::pair<WorkerId, WallTime>> PoolState::OldestIdle() const {
   return best;
 }
 
-bool PoolState::Retire(WorkerId worker) {
+bool PoolState::Retire(WorkerId worker, WallTime now) {
   auto it = workers_.find(worker);
   if (it == workers_.end() || it->second.state != WorkerState::kIdle) return false;
+  EndIdle(it->second, now, /*retired=*/true);
   Erase(it);
   return true;
 }

@@ -20,10 +20,12 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "common/clock.h"
+#include "fleet/keep_alive.h"
 
 namespace thaw::fleet {
 
@@ -37,6 +39,18 @@ struct PoolConfig {
   int instance_count = 0;  // instance variants: always-on workers
   size_t max_queue = 0;    // instance variants: waiting requests beyond busy workers
   std::chrono::microseconds keep_alive = std::chrono::seconds(300);
+  // When set, it decides retirement and pre-warm (keep_alive.h) instead of `keep_alive`.
+  std::shared_ptr<const KeepAlivePolicy> policy;
+};
+
+// What the pool's keep-alive did, for metrics and the simulator. Monotonic counters.
+struct KeepAliveStats {
+  int64_t requests = 0;        // admitted
+  int64_t cold_starts = 0;     // admitted requests that had to wait for a starting worker
+  int64_t prewarms = 0;        // pre-warm starts begun
+  int64_t prewarm_hits = 0;    // pre-warmed workers whose first request found them ready
+  int64_t prewarm_wasted = 0;  // pre-warmed workers retired without serving
+  int64_t idle_worker_us = 0;  // worker-microseconds spent idle (ended idle spells only)
 };
 
 enum class WorkerState { kStarting, kIdle, kBusy };
@@ -56,7 +70,7 @@ struct Assignment {
 
 class PoolState {
  public:
-  explicit PoolState(PoolConfig config) : config_(config) {}
+  explicit PoolState(PoolConfig config);
 
   const PoolConfig& config() const { return config_; }
 
@@ -66,8 +80,9 @@ class PoolState {
   // `affinity` names the caller's I/O shard (any stable key; 0 = none): among idle workers the
   // most recently used one of that shard is preferred. The chosen worker takes that affinity.
   Admission Admit(RequestId request, WallTime now, uintptr_t affinity = 0);
-  // Registers a worker being started; returns its id.
-  WorkerId StartWorker(WallTime now);
+  // Registers a worker being started; returns its id. `prewarm`: a start the keep-alive policy
+  // asked for (Upkeep::prewarm), not a request's.
+  WorkerId StartWorker(WallTime now, bool prewarm = false);
   // A started worker passed its first /ping: it serves the oldest waiter, or goes idle.
   std::optional<Assignment> OnWorkerReady(WorkerId worker, WallTime now);
   // A start failed: the worker is forgotten. Returns the waiters that can no longer be served
@@ -85,25 +100,37 @@ class PoolState {
   void Cancel(RequestId request);
 
   // Periodic upkeep: idle workers to retire now (keep-alive expired, above the provisioned
-  // floor), and how many workers to start to reach the floor.
+  // floor), how many workers to start to reach the floor, and whether to pre-warm one (the
+  // caller starts it with StartWorker(now, /*prewarm=*/true)).
   struct Upkeep {
     std::vector<WorkerId> retire;
     int start = 0;
-    std::optional<WallTime> next_check;  // when the next retirement falls due
+    int prewarm = 0;
+    std::optional<WallTime> next_check;  // when the next retirement or pre-warm falls due
   };
   Upkeep Tick(WallTime now);
   // Retires every idle worker (drain / memory pressure); returns their ids.
-  std::vector<WorkerId> RetireAllIdle();
+  std::vector<WorkerId> RetireAllIdle(WallTime now);
   // The least recently used idle worker and when it was last used, if any (node memory
   // pressure evicts across pools in this order).
   std::optional<std::pair<WorkerId, WallTime>> OldestIdle() const;
   // Removes one idle worker by id (eviction). False if it is not idle.
-  bool Retire(WorkerId worker);
+  bool Retire(WorkerId worker, WallTime now);
   // The idle workers this pool can give up to another pool's cold start (node memory budget),
   // least recently used first: every idle worker above the floor (provisioned / instance count).
   std::vector<std::pair<WorkerId, WallTime>> Evictable() const;
   // Records which I/O shard a worker's socket now lives on (a waiter took it).
   void SetAffinity(WorkerId worker, uintptr_t affinity);
+
+  // Requests per second, exponentially decayed (half-life kFrequencyHalfLife): the frequency
+  // term of the Greedy-Dual-Size-Frequency eviction order (node_memory.h).
+  double Frequency(WallTime now) const;
+  static constexpr std::chrono::seconds kFrequencyHalfLife{600};
+
+  const KeepAliveStats& stats() const { return stats_; }
+  const IdleHistogram& history() const { return history_; }
+  // The window of the current (or, while busy, the last) idle period.
+  const KeepAliveWindow& window() const { return window_; }
 
   int in_flight() const { return in_flight_; }
   size_t waiting() const { return waiters_.size(); }
@@ -113,8 +140,9 @@ class PoolState {
  private:
   struct Worker {
     WorkerState state;
-    WallTime last_used;
+    WallTime last_used;  // or, while idle, since when it is idle
     uintptr_t affinity = 0;
+    bool prewarmed = false;  // started by a pre-warm and not used yet
   };
   // Every state change goes through here, so the per-state counts stay exact.
   void SetState(Worker& w, WorkerState s);
@@ -124,6 +152,11 @@ class PoolState {
     return config_.instance_mode ? config_.instance_count : config_.max_concurrency;
   }
   std::optional<Assignment> ServeWaiterOrIdle(WorkerId worker, WallTime now);
+  // When an idle worker retires, if nothing uses it first. `newest`: the most recently used
+  // idle worker (the adaptive window is for it; the others keep extra_keep_alive).
+  WallTime Deadline(const Worker& w, bool newest) const;
+  // An idle worker leaves idle (taken, retired): its idle spell is accounted.
+  void EndIdle(Worker& w, WallTime now, bool retired);
 
   PoolConfig config_;
   WorkerId next_worker_ = 1;
@@ -131,6 +164,17 @@ class PoolState {
   std::map<WorkerId, Worker> workers_;
   std::deque<RequestId> waiters_;
   int counts_[3] = {0, 0, 0};  // workers by WorkerState
+
+  // Keep-alive (keep_alive.h): the endpoint's idle history and the current idle period.
+  IdleHistogram history_;
+  std::optional<WallTime> idle_since_;  // the endpoint has no request in flight since then
+  KeepAliveWindow window_;
+  bool prewarm_done_ = false;  // for the current idle period
+  int busy_peak_ = 0;          // most requests in flight during the current busy period
+  int last_peak_ = 1;          // ... during the last one (how many workers a pre-warm starts)
+  KeepAliveStats stats_;
+  double frequency_ = 0;  // decayed request count, as of frequency_at_
+  WallTime frequency_at_{};
 };
 
 }  // namespace thaw::fleet

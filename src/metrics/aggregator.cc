@@ -68,6 +68,10 @@ void Aggregator::Add(const InvocationRecord& r) {
   if (r.outcome == Outcome::kThrottled) return;  // never reached a model (§3)
   const Keys& keys = KeysFor(r.endpoint, r.variant, r.memory_mb);
   Minute m = MinuteOf(r.time);
+  if (r.setup_only) {
+    if (r.setup_us > 0) Put(keys, MetricId::kModelSetupTime, m, static_cast<double>(r.setup_us));
+    return;
+  }
   Put(keys, MetricId::kInvocations, m, 1);
   Put(keys, MetricId::kInvocation4XXErrors, m, r.outcome == Outcome::kModelClientError ? 1 : 0);
   Put(keys, MetricId::kInvocation5XXErrors, m, r.outcome == Outcome::kModelServerError ? 1 : 0);

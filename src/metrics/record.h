@@ -35,6 +35,8 @@ struct InvocationRecord {
   int64_t memory_mb = 0;         // the variant's MemorySizeInMB
   bool has_provisioned = false;  // the variant has ProvisionedConcurrency
   bool served_by_provisioned = false;
+  // A pre-warm start (issue 8), not an invocation: only its setup_us counts, as ModelSetupTime.
+  bool setup_only = false;
 
   // Billed duration: ModelLatency rounded up to the next millisecond (AWS meters 1 ms steps).
   int64_t BilledMillis() const { return (model_latency_us + 999) / 1000; }

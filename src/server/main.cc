@@ -31,6 +31,7 @@
 #include "sandbox/zygote.h"
 #include "server/metrics_wiring.h"
 #include "server/options.h"
+#include "sim/simulate_cmd.h"
 #include "store/store.h"
 #include "worker/custom_container.h"
 #include "worker/python_runtime.h"
@@ -182,6 +183,11 @@ int Serve(const ServeOptions& opts) {
     log->error("--listen must be HOST:PORT, got \"{}\"", opts.listen);
     return 2;
   }
+  if (opts.keep_alive_policy != "adaptive" && opts.keep_alive_policy != "fixed") {
+    log->error("--keep-alive-policy must be \"adaptive\" or \"fixed\", got \"{}\"",
+               opts.keep_alive_policy);
+    return 2;
+  }
   if (opts.metrics != "on" && opts.metrics != "off") {
     log->error("--metrics must be \"on\" or \"off\", got \"{}\"", opts.metrics);
     return 2;
@@ -288,6 +294,16 @@ int Serve(const ServeOptions& opts) {
   fleet::Fleet fleet(io, blocking_pool, launcher, clock, opts.memory_budget_mb);
   control::ServingOptions serving_opts;
   serving_opts.keep_alive = std::chrono::seconds(opts.keep_alive);
+  serving_opts.adaptive.bin = std::chrono::milliseconds(opts.keep_alive_bin_ms);
+  serving_opts.adaptive.fallback_keep_alive = std::chrono::seconds(opts.keep_alive);
+  if (opts.keep_alive_policy == "adaptive") {
+    serving_opts.keep_alive_policy =
+        std::make_shared<fleet::AdaptiveKeepAlive>(serving_opts.adaptive);
+  }
+  // A short test bin needs a finer upkeep tick to pre-warm on time.
+  fleet.set_tick_interval(std::min<std::chrono::milliseconds>(
+      std::chrono::seconds(1),
+      std::chrono::milliseconds(std::max<int64_t>(10, opts.keep_alive_bin_ms / 10))));
   serving_opts.invocation_timeout = std::chrono::seconds(opts.invocation_timeout);
   serving_opts.startup_timeout = std::chrono::seconds(opts.startup_timeout);
   serving_opts.stop_grace = std::chrono::seconds(opts.stop_grace);
@@ -306,6 +322,19 @@ int Serve(const ServeOptions& opts) {
                                   MakeSampleSource(fleet, serving, launcher));
 
   const bool metrics_on = opts.metrics == "on";
+  if (metrics_on) {
+    // Pre-warm starts count as ModelSetupTime, never as an invocation (issue 8).
+    fleet.set_setup_sink([&metrics, &clock](const fleet::VariantSpec& spec, int64_t setup_us) {
+      metrics::InvocationRecord r;
+      r.endpoint = spec.endpoint;
+      r.variant = spec.variant;
+      r.time = clock.Now();
+      r.setup_only = true;
+      r.setup_us = setup_us;
+      r.memory_mb = spec.memory_mb;
+      metrics.Record(r);
+    });
+  }
   api::Api app(control, fleet, blocking_pool, metrics_on ? &metrics : nullptr);
   s3::ObjectStore s3_store(data_dir / "s3");
   if (Status st = s3_store.Init(); !st.ok()) {
@@ -453,8 +482,10 @@ int main(int argc, char** argv) {
   AddOptions(*serve, opts);
   CLI::App* version = app.add_subcommand("version", "print the version");
   thaw::cli::ClientCommands client(app);
+  thaw::sim::SimulateCommand simulate(app);
   CLI11_PARSE(app, argc, argv);
   if (std::optional<int> code = client.RunParsed()) return *code;
+  if (std::optional<int> code = simulate.RunParsed()) return *code;
   if (version->parsed()) {
     std::cout << "thaw 0.1.0\n";
     return 0;

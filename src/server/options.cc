@@ -47,6 +47,15 @@ const std::vector<OptionSpec>& ServeOptionTable() {
        &O::max_request_bytes, 1024, int64_t{1} << 32},
       {"keep-alive", "seconds an idle worker stays warm before it retires", &O::keep_alive, 0,
        int64_t{7} * 24 * 3600},
+      {"keep-alive-policy",
+       "\"adaptive\": per endpoint, learn idle times (1-minute bins over 4 h), pre-warm before "
+       "the predicted next request and retire after it (ATC'20 hybrid histogram; --keep-alive "
+       "while too little is known); \"fixed\": --keep-alive for every endpoint. An "
+       "EndpointConfig tag thaw:keep-alive (seconds or \"adaptive\") pins one endpoint",
+       &O::keep_alive_policy},
+      {"keep-alive-bin-ms",
+       "test configuration: the adaptive policy's histogram bin width in ms (production: 60000)",
+       &O::keep_alive_bin_ms, 10, 3600000},
       {"invocation-timeout", "seconds a worker may take to answer an invocation",
        &O::invocation_timeout, 1, 3600},
       {"startup-timeout", "seconds a new worker may take to pass its first /ping",

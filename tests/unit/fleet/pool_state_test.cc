@@ -192,9 +192,9 @@ TEST_F(PoolStateTest, EvictionHelpers) {
   p.OnReleased(b, clock.Now());
   ASSERT_TRUE(p.OldestIdle());
   EXPECT_EQ(p.OldestIdle()->first, a);
-  EXPECT_TRUE(p.Retire(a));
-  EXPECT_FALSE(p.Retire(a));
-  EXPECT_EQ(p.RetireAllIdle(), std::vector<WorkerId>{b});
+  EXPECT_TRUE(p.Retire(a, clock.Now()));
+  EXPECT_FALSE(p.Retire(a, clock.Now()));
+  EXPECT_EQ(p.RetireAllIdle(clock.Now()), std::vector<WorkerId>{b});
 }
 
 TEST_F(PoolStateTest, AnIdleWorkerOfTheCallersShardWinsOverAMoreRecentOne) {
@@ -236,7 +236,7 @@ TEST_F(PoolStateTest, CountsFollowEveryTransition) {
   EXPECT_FALSE(p.OnReleased(a, clock.Now()));
   EXPECT_EQ(p.Count(WorkerState::kIdle), 1);
   EXPECT_EQ(p.Count(WorkerState::kBusy), 0);
-  EXPECT_EQ(p.RetireAllIdle().size(), 1u);
+  EXPECT_EQ(p.RetireAllIdle(clock.Now()).size(), 1u);
   EXPECT_EQ(p.Count(WorkerState::kIdle), 0);
 }
 
@@ -257,8 +257,8 @@ TEST_F(PoolStateTest, EvictableIsIdleAboveTheFloorLeastRecentlyUsedFirst) {
   // A busy worker is never evictable.
   EXPECT_EQ(Admit(p, 9).worker, w[0]);
   EXPECT_EQ(p.Evictable().size(), 2u);
-  EXPECT_TRUE(p.Retire(w[1]));
-  EXPECT_TRUE(p.Retire(w[2]));
+  EXPECT_TRUE(p.Retire(w[1], clock.Now()));
+  EXPECT_TRUE(p.Retire(w[2], clock.Now()));
   EXPECT_TRUE(p.Evictable().empty());
 }
 

@@ -1,0 +1,98 @@
+#include "fleet/keep_alive.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <numeric>
+
+namespace thaw::fleet {
+
+void IdleHistogram::Record(Micros idle) {
+  if (idle.count() < 0) idle = Micros(0);
+  int64_t b = idle.count() / bin_.count();
+  if (b < static_cast<int64_t>(counts_.size())) {
+    ++counts_[static_cast<size_t>(b)];
+    ++in_range_;
+    return;
+  }
+  ++oob_;
+  if (oob_window_ == 0) return;
+  recent_oob_.push_back(idle);
+  if (recent_oob_.size() > oob_window_) recent_oob_.pop_front();
+}
+
+int IdleHistogram::PercentileBin(double q) const {
+  if (in_range_ == 0) return -1;
+  // The smallest count c with c >= q × n, in integers: ceil(q × n), at least 1.
+  auto need = static_cast<int64_t>(std::ceil(q * static_cast<double>(in_range_) - 1e-9));
+  if (need < 1) need = 1;
+  int64_t seen = 0;
+  for (size_t i = 0; i < counts_.size(); ++i) {
+    seen += counts_[i];
+    if (seen >= need) return static_cast<int>(i);
+  }
+  return static_cast<int>(counts_.size()) - 1;
+}
+
+double IdleHistogram::CountCv() const {
+  if (in_range_ == 0 || counts_.empty()) return 0;
+  double n = static_cast<double>(counts_.size());
+  double mean = static_cast<double>(in_range_) / n;
+  double var = 0;
+  for (int64_t c : counts_)
+    var += (static_cast<double>(c) - mean) * (static_cast<double>(c) - mean);
+  var /= n;
+  return std::sqrt(var) / mean;
+}
+
+std::string FixedKeepAlive::Name() const {
+  return fmt::format("fixed:{}",
+                     std::chrono::duration_cast<std::chrono::seconds>(keep_alive_).count());
+}
+
+namespace {
+Micros Scale(Micros d, double f) {
+  return Micros(static_cast<int64_t>(std::llround(static_cast<double>(d.count()) * f)));
+}
+}  // namespace
+
+KeepAliveWindow AdaptiveKeepAlive::Decide(const IdleHistogram& h) const {
+  const KeepAliveWindow fallback{Micros(0), p_.fallback_keep_alive, p_.fallback_keep_alive};
+  if (h.total() < p_.min_samples) return fallback;
+  double oob_share = static_cast<double>(h.oob()) / static_cast<double>(h.total());
+  if (oob_share > p_.oob_threshold) {
+    // Out of the histogram's range: predict the next idle time as the mean of the last OOB ones.
+    const auto& recent = h.recent_oob();
+    if (recent.empty()) return fallback;
+    Micros sum = std::accumulate(recent.begin(), recent.end(), Micros(0));
+    Micros predicted = sum / static_cast<int64_t>(recent.size());
+    Micros keep = Scale(predicted, 1 + p_.oob_margin);
+    return {Scale(predicted, 1 - p_.oob_margin), keep, std::min(keep, p_.fallback_keep_alive)};
+  }
+  if (h.in_range() < p_.min_samples || h.CountCv() < p_.cv_threshold) return fallback;
+  int head = h.PercentileBin(p_.head);
+  int tail = h.PercentileBin(p_.tail);
+  KeepAliveWindow w;
+  w.prewarm_after = Scale(h.bin() * head, 1 - p_.margin);
+  w.keep_alive = Scale(h.bin() * (tail + 1), 1 + p_.margin);
+  w.extra_keep_alive = std::min(w.keep_alive, p_.fallback_keep_alive);
+  return w;
+}
+
+Result<std::shared_ptr<const KeepAlivePolicy>> ParsePolicy(const std::string& spec,
+                                                           const AdaptiveParams& adaptive) {
+  if (spec == "adaptive")
+    return std::shared_ptr<const KeepAlivePolicy>(std::make_shared<AdaptiveKeepAlive>(adaptive));
+  std::string seconds = spec;
+  if (spec.rfind("fixed:", 0) == 0) seconds = spec.substr(6);
+  char* end = nullptr;
+  double s = std::strtod(seconds.c_str(), &end);
+  if (seconds.empty() || end != seconds.c_str() + seconds.size() || !(s >= 0) || s > 1e7) {
+    return InvalidArgument(fmt::format(
+        "keep-alive policy '{}': expected 'adaptive', 'fixed:<seconds>' or <seconds>", spec));
+  }
+  return std::shared_ptr<const KeepAlivePolicy>(
+      std::make_shared<FixedKeepAlive>(Micros(static_cast<int64_t>(s * 1e6))));
+}
+
+}  // namespace thaw::fleet

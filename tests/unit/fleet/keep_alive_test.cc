@@ -1,0 +1,224 @@
+#include "fleet/keep_alive.h"
+
+#include <gtest/gtest.h>
+
+#include "fakes/fake_clock.h"
+#include "fleet/node_memory.h"
+#include "fleet/pool_state.h"
+
+namespace thaw::fleet {
+namespace {
+
+using std::chrono::minutes;
+using std::chrono::seconds;
+using testing::FakeClock;
+
+TEST(IdleHistogramTest, PercentilesAreTheBinsWhereTheCumulativeCountReachesTheQuantile) {
+  IdleHistogram h(minutes(1), 240, 4);
+  EXPECT_EQ(h.PercentileBin(0.5), -1);  // empty
+  // 100 idle times: 10 in bin 2, 80 in bin 5, 10 in bin 30.
+  for (int i = 0; i < 10; ++i) h.Record(seconds(150));
+  for (int i = 0; i < 80; ++i) h.Record(seconds(5 * 60 + 1));
+  for (int i = 0; i < 10; ++i) h.Record(minutes(30));
+  EXPECT_EQ(h.in_range(), 100);
+  EXPECT_EQ(h.PercentileBin(0.05), 2);
+  EXPECT_EQ(h.PercentileBin(0.10), 2);  // exactly 10 of 100 reach it
+  EXPECT_EQ(h.PercentileBin(0.11), 5);
+  EXPECT_EQ(h.PercentileBin(0.90), 5);
+  EXPECT_EQ(h.PercentileBin(0.99), 30);
+}
+
+TEST(IdleHistogramTest, LongIdleTimesAreOutOfBoundsAndTheLastOnesAreKept) {
+  IdleHistogram h(minutes(1), 240, 2);
+  h.Record(minutes(239) + seconds(59));  // last bin
+  h.Record(minutes(240));                // OOB
+  h.Record(minutes(300));
+  h.Record(minutes(360));
+  EXPECT_EQ(h.in_range(), 1);
+  EXPECT_EQ(h.oob(), 3);
+  ASSERT_EQ(h.recent_oob().size(), 2u);
+  EXPECT_EQ(h.recent_oob().front(), minutes(300));
+  EXPECT_EQ(h.counts()[239], 1);
+}
+
+TEST(FixedKeepAliveTest, NeverPrewarmsAndKeepsItsWindow) {
+  FixedKeepAlive f(minutes(10));
+  IdleHistogram h = f.NewHistory();
+  for (int i = 0; i < 50; ++i) h.Record(minutes(30));
+  EXPECT_EQ(f.Decide(h), (KeepAliveWindow{Micros(0), minutes(10), minutes(10)}));
+  EXPECT_EQ(f.Name(), "fixed:600");
+}
+
+TEST(AdaptiveKeepAliveTest, RegularRhythmPrewarmsBeforeTheHeadAndKeepsPastTheTail) {
+  AdaptiveKeepAlive a;
+  IdleHistogram h = a.NewHistory();
+  // A timer every ~30 minutes: idle times between 29:10 and 30:50.
+  for (int i = 0; i < 20; ++i) h.Record(minutes(29) + seconds(10 + 5 * i));
+  KeepAliveWindow w = a.Decide(h);
+  // head bin 29 → 29 min × 0.9; tail bin 30 → upper edge 31 min × 1.1.
+  EXPECT_EQ(w.prewarm_after, seconds(1566) /* 29 min × 0.9 */);
+  EXPECT_EQ(w.keep_alive, seconds(2046) /* 31 min × 1.1 */);
+}
+
+TEST(AdaptiveKeepAliveTest, ShortIdleTimesKeepWarmWithoutPrewarm) {
+  AdaptiveKeepAlive a;
+  IdleHistogram h = a.NewHistory();
+  for (int i = 0; i < 30; ++i) h.Record(seconds(20));
+  KeepAliveWindow w = a.Decide(h);
+  EXPECT_EQ(w.prewarm_after, Micros(0));
+  EXPECT_EQ(w.keep_alive, seconds(66));
+}
+
+TEST(AdaptiveKeepAliveTest, ThinOrFlatHistoryFallsBack) {
+  AdaptiveParams p;
+  p.fallback_keep_alive = minutes(20);
+  AdaptiveKeepAlive a(p);
+  const KeepAliveWindow fallback{Micros(0), minutes(20), minutes(20)};
+  IdleHistogram h = a.NewHistory();
+  EXPECT_EQ(a.Decide(h), fallback);  // nothing learned yet
+  for (int i = 0; i < 4; ++i) h.Record(minutes(30));
+  EXPECT_EQ(a.Decide(h), fallback);  // fewer than min_samples
+  // Flat: one idle time in each of the 240 bins (CV 0).
+  IdleHistogram flat = a.NewHistory();
+  for (int b = 0; b < 240; ++b) flat.Record(minutes(b) + seconds(30));
+  EXPECT_LT(flat.CountCv(), 2.0);
+  EXPECT_EQ(a.Decide(flat), fallback);
+}
+
+TEST(AdaptiveKeepAliveTest, MostlyOutOfBoundsPredictsTheMeanOfTheLastOnes) {
+  AdaptiveKeepAlive a;  // oob_window 4, margin 15 %
+  IdleHistogram h = a.NewHistory();
+  h.Record(minutes(1));
+  for (int hrs : {10, 5, 6, 7, 6}) h.Record(minutes(60 * hrs));
+  KeepAliveWindow w = a.Decide(h);
+  // mean of the last four: 6 h.
+  EXPECT_EQ(w.prewarm_after, seconds(18360) /* 6 h × 0.85 */);
+  EXPECT_EQ(w.keep_alive, seconds(24840) /* 6 h × 1.15 */);
+}
+
+TEST(ParsePolicyTest, AcceptsTheDocumentedForms) {
+  EXPECT_EQ((*ParsePolicy("adaptive"))->Name(), "adaptive");
+  EXPECT_EQ((*ParsePolicy("fixed:600"))->Name(), "fixed:600");
+  EXPECT_EQ((*ParsePolicy("90"))->Name(), "fixed:90");
+  EXPECT_FALSE(ParsePolicy("often").ok());
+  EXPECT_FALSE(ParsePolicy("fixed:-1").ok());
+}
+
+// PoolState carrying out the adaptive windows, with a fake clock.
+class AdaptivePoolTest : public ::testing::Test {
+ protected:
+  AdaptivePoolTest() {
+    PoolConfig c;
+    c.max_concurrency = 4;
+    AdaptiveParams params;
+    params.min_samples = 3;
+    c.policy = std::make_shared<AdaptiveKeepAlive>(params);
+    pool = std::make_unique<PoolState>(c);
+  }
+  // One request that runs for a second on whatever worker there is; cold starts are instant.
+  bool Serve() {
+    Admission a = pool->Admit(next++, clock.Now());
+    WorkerId w = a.worker;
+    bool cold = a.kind == Admission::kWait;
+    if (cold) {
+      EXPECT_TRUE(a.cold_start);
+      w = pool->StartWorker(clock.Now());
+      EXPECT_TRUE(pool->OnWorkerReady(w, clock.Now()));
+    }
+    clock.Advance(seconds(1));
+    EXPECT_FALSE(pool->OnReleased(w, clock.Now()));
+    return cold;
+  }
+  // Ticks at every due time until `until`; carries out pre-warms (instant starts).
+  void RunUntil(WallTime until) {
+    for (;;) {
+      auto up = pool->Tick(clock.Now());
+      for (int i = 0; i < up.prewarm; ++i) {
+        WorkerId w = pool->StartWorker(clock.Now(), /*prewarm=*/true);
+        pool->OnWorkerReady(w, clock.Now());
+      }
+      if (!up.next_check || *up.next_check > until) break;
+      clock.Set(*up.next_check);
+    }
+    clock.Set(until);
+  }
+  FakeClock clock;
+  std::unique_ptr<PoolState> pool;
+  RequestId next = 1;
+};
+
+TEST_F(AdaptivePoolTest, LearnsATwentyMinuteRhythmThenPrewarmsAndStopsColdStarting) {
+  int cold = 0;
+  for (int i = 0; i < 10; ++i) {
+    WallTime start = clock.Now();
+    cold += Serve() ? 1 : 0;
+    RunUntil(start + minutes(20));
+  }
+  // The fallback (10 min) misses the first rhythm beats; once 3 idle times are known, the
+  // window is pre-warm at 19 min × 0.9, keep until 21 min × 1.1 after each idle start.
+  EXPECT_EQ(pool->window().prewarm_after, seconds(1026) /* 19 min × 0.9 */);
+  const KeepAliveStats& s = pool->stats();
+  EXPECT_EQ(s.requests, 10);
+  EXPECT_EQ(cold, s.cold_starts);
+  EXPECT_EQ(s.cold_starts, 4);  // requests 1–4: history of 0..3 idle times
+  // Six pre-warms served requests 5–10; the seventh waits for the eleventh beat.
+  EXPECT_EQ(s.prewarms, 7);
+  EXPECT_EQ(s.prewarm_hits, 6);
+  EXPECT_EQ(s.prewarm_wasted, 0);
+  EXPECT_EQ(pool->Count(WorkerState::kIdle), 1);
+}
+
+TEST_F(AdaptivePoolTest, APrewarmThatIsNotUsedIsRetiredAtTheEndOfTheWindowAndCountedWasted) {
+  for (int i = 0; i < 4; ++i) {
+    WallTime start = clock.Now();
+    Serve();
+    RunUntil(start + minutes(20));
+  }
+  ASSERT_GT(pool->window().prewarm_after.count(), 0);
+  // No request comes: the pre-warmed worker retires at idle start + keep_alive.
+  RunUntil(clock.Now() + minutes(60));
+  EXPECT_EQ(pool->workers(), 0);
+  EXPECT_EQ(pool->stats().prewarm_wasted, 1);
+}
+
+TEST_F(AdaptivePoolTest, IdleWorkerSecondsAreAccounted) {
+  Serve();  // fallback window: keep 10 min
+  RunUntil(clock.Now() + minutes(15));
+  EXPECT_EQ(pool->workers(), 0);
+  EXPECT_EQ(pool->stats().idle_worker_us, Micros(minutes(10)).count());
+}
+
+TEST(FrequencyTest, DecaysWithItsHalfLife) {
+  FakeClock clock;
+  PoolState p(PoolConfig{});
+  EXPECT_EQ(p.Frequency(clock.Now()), 0);
+  Admission a = p.Admit(1, clock.Now());
+  ASSERT_EQ(a.kind, Admission::kWait);
+  double now = p.Frequency(clock.Now());
+  clock.Advance(PoolState::kFrequencyHalfLife);
+  EXPECT_NEAR(p.Frequency(clock.Now()), now / 2, now * 1e-9);
+}
+
+TEST(GdsfEvictionTest, LowestFrequencyTimesCostPerMegabyteGoesFirstThenLeastRecentlyUsed) {
+  FakeClock clock;
+  WallTime t = clock.Now();
+  // Budget 4096, all used, 1024 needed. Worker 1 is the oldest but busy-and-cheap-to-lose is
+  // worker 3 (lowest priority); 2 and 4 tie, so the older of them would be next.
+  std::vector<EvictionCandidate> c = {
+      {0, 1, t - seconds(100), 1024, 5.0},
+      {1, 2, t - seconds(10), 1024, 1.0},
+      {2, 3, t - seconds(1), 1024, 0.5},
+      {3, 4, t - seconds(50), 1024, 1.0},
+  };
+  EvictionPlan one = PlanEviction(4096, 4096, 1024, c);
+  ASSERT_TRUE(one.fits);
+  ASSERT_EQ(one.evict.size(), 1u);
+  EXPECT_EQ(one.evict[0].worker, 3u);
+  EvictionPlan three = PlanEviction(4096, 4096, 3072, c);
+  ASSERT_EQ(three.evict.size(), 3u);
+  EXPECT_EQ(three.evict[1].worker, 4u);
+  EXPECT_EQ(three.evict[2].worker, 2u);
+}
+
+}  // namespace
+}  // namespace thaw::fleet
