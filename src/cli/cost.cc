@@ -16,6 +16,7 @@ namespace {
 
 constexpr std::string_view kBillingNamespace = "thaw/Billing";
 constexpr std::string_view kBilledDuration = "BilledDuration";
+constexpr std::string_view kProvisionedSeconds = "ProvisionedConcurrencySeconds";
 constexpr double kSecondsPerMonth = 30.0 * 24 * 3600;  // the seed's month: 24 × 30 hours
 
 std::string Usd(double v) {
@@ -36,23 +37,39 @@ double WindowSeconds(WallTime start, WallTime end) {
 }
 
 void Price(CostRow& row, const Prices& prices, double window_s) {
-  row.serverless_usd = row.gb_seconds * prices.per_gb_second + row.requests * prices.per_request;
+  const double on_demand_gb_seconds = row.gb_seconds - row.provisioned_gb_seconds;
+  row.inference_usd = on_demand_gb_seconds * prices.per_gb_second +
+                      row.provisioned_gb_seconds * prices.per_provisioned_inference_gb_second +
+                      row.requests * prices.per_request;
+  row.provisioned_usd = row.provisioned_allocated_gb_seconds * prices.per_provisioned_gb_second;
+  row.serverless_usd = row.inference_usd + row.provisioned_usd;
   row.monthly_usd = window_s > 0 ? row.serverless_usd * kSecondsPerMonth / window_s : 0;
   row.instance_usd = row.instance_per_hour * window_s / 3600.0;
   row.savings_usd = row.instance_usd - row.serverless_usd;
-  row.break_even_per_hour =
-      row.requests > 0 ? BreakEvenPerHour(row.instance_per_hour, row.serverless_usd / row.requests)
-                       : std::nullopt;
+  // The allocation is a fixed hourly cost: only what is left of the instance's price after it
+  // pays for requests.
+  const double provisioned_per_hour = window_s > 0 ? row.provisioned_usd * 3600.0 / window_s : 0;
+  row.break_even_per_hour = row.requests > 0 && row.instance_per_hour > provisioned_per_hour
+                                ? BreakEvenPerHour(row.instance_per_hour - provisioned_per_hour,
+                                                   row.inference_usd / row.requests)
+                                : std::nullopt;
 }
 
 }  // namespace
 
 const std::vector<InstancePrice>& InstancePrices() {
-  // us-east-1 real-time inference on-demand list prices (USD/hour) as published by AWS in
-  // 2024-25; the seed's own comparison used $0.134 for ml.m5.large. --instance-price overrides.
+  // Real-time inference, on demand, USD/hour. --instance-price overrides any of them.
   static const std::vector<InstancePrice> kTable = {
-      {"ml.t2.medium", 4096, 0.056},   {"ml.m5.large", 8192, 0.115}, {"ml.m5.xlarge", 16384, 0.230},
-      {"ml.m5.2xlarge", 32768, 0.461}, {"ml.c5.large", 4096, 0.102}, {"ml.c5.xlarge", 8192, 0.204},
+      // The seed's own comparison (/work/shared/seed/sagemaker-serverless-inference.md,
+      // "persistent_hourly_rate = 0.134"): what `--compare ml.m5.large` reproduces.
+      {"ml.m5.large", 8192, 0.134},
+      // The others: us-east-1 list prices as remembered from AWS's pricing page (2024-25), not
+      // checked against it in this code base; approximate.
+      {"ml.t2.medium", 4096, 0.056},
+      {"ml.m5.xlarge", 16384, 0.230},
+      {"ml.m5.2xlarge", 32768, 0.461},
+      {"ml.c5.large", 4096, 0.102},
+      {"ml.c5.xlarge", 8192, 0.204},
   };
   return kTable;
 }
@@ -86,7 +103,8 @@ std::optional<double> BreakEvenPerHour(double instance_per_hour, double cost_per
 }
 
 Result<CostReport> ComputeCost(const std::vector<BilledSeries>& series, const Prices& prices,
-                               WallTime start, WallTime end) {
+                               WallTime start, WallTime end,
+                               const std::vector<ProvisionedSeries>& provisioned) {
   const InstancePrice* fixed = nullptr;
   if (!prices.instance_type.empty()) {
     fixed = FindInstance(prices.instance_type);
@@ -104,6 +122,18 @@ Result<CostReport> ComputeCost(const std::vector<BilledSeries>& series, const Pr
     row.requests += s.requests;
     row.billed_seconds += s.billed_ms / 1000.0;
     row.gb_seconds += GbSeconds(s.billed_ms, s.memory_mb);
+    if (s.capacity == "Provisioned") {
+      row.provisioned_gb_seconds += GbSeconds(s.billed_ms, s.memory_mb);
+    }
+  }
+  for (const ProvisionedSeries& s : provisioned) {
+    CostRow& row = rows[{s.endpoint, s.variant}];
+    row.endpoint = s.endpoint;
+    row.variant = s.variant;
+    row.memory_mb = std::max(row.memory_mb, s.memory_mb);
+    row.provisioned_seconds += s.seconds;
+    // Seconds × 1000 are "milliseconds" to GbSeconds: the same GB = 1024 MB rule.
+    row.provisioned_allocated_gb_seconds += GbSeconds(s.seconds * 1000.0, s.memory_mb);
   }
   const double window_s = WindowSeconds(start, end);
   CostReport report{start, end, {}, {}};
@@ -120,6 +150,9 @@ Result<CostReport> ComputeCost(const std::vector<BilledSeries>& series, const Pr
     t.requests += row.requests;
     t.billed_seconds += row.billed_seconds;
     t.gb_seconds += row.gb_seconds;
+    t.provisioned_gb_seconds += row.provisioned_gb_seconds;
+    t.provisioned_seconds += row.provisioned_seconds;
+    t.provisioned_allocated_gb_seconds += row.provisioned_allocated_gb_seconds;
     t.instance_per_hour += row.instance_per_hour;
     report.rows.push_back(row);
   }
@@ -204,10 +237,11 @@ int64_t PeriodFor(WallTime start, WallTime end) {
 }
 
 std::string FormatCostTable(const CostReport& r) {
-  using Cells = std::array<std::string, 10>;
+  using Cells = std::array<std::string, 13>;
   std::vector<Cells> lines;
-  lines.push_back({"ENDPOINT", "VARIANT", "MEMORY", "REQUESTS", "BILLED S", "GB-S", "SERVERLESS",
-                   "INSTANCE", "INSTANCE COST", "BREAK-EVEN REQ/H"});
+  lines.push_back({"ENDPOINT", "VARIANT", "MEMORY", "REQUESTS", "BILLED S", "GB-S", "INFERENCE",
+                   "PC S", "PROVISIONED", "SERVERLESS", "INSTANCE", "INSTANCE COST",
+                   "BREAK-EVEN REQ/H"});
   auto cells = [](const CostRow& row) {
     return Cells{row.endpoint,
                  row.variant,
@@ -215,6 +249,9 @@ std::string FormatCostTable(const CostReport& r) {
                  Fixed(row.requests, 0),
                  Fixed(row.billed_seconds, 3),
                  Fixed(row.gb_seconds, 6),
+                 Usd(row.inference_usd),
+                 Fixed(row.provisioned_seconds, 0),
+                 Usd(row.provisioned_usd),
                  Usd(row.serverless_usd),
                  row.instance_type,
                  Usd(row.instance_usd),
@@ -222,7 +259,7 @@ std::string FormatCostTable(const CostReport& r) {
   };
   for (const CostRow& row : r.rows) lines.push_back(cells(row));
   if (r.rows.size() > 1) lines.push_back(cells(r.total));
-  std::array<size_t, 10> width{};
+  std::array<size_t, 13> width{};
   for (const Cells& c : lines) {
     for (size_t i = 0; i < c.size(); ++i) width[i] = std::max(width[i], c[i].size());
   }
@@ -237,9 +274,10 @@ std::string FormatCostTable(const CostReport& r) {
     out += line + "\n";
   }
   if (r.rows.empty()) out += "(no billed invocations in this window)\n";
-  out += "serverless " + Usd(r.total.serverless_usd) + ", projected " + Usd(r.total.monthly_usd) +
-         "/month at this rate; persistent instances " + Usd(r.total.instance_usd) + "; savings " +
-         Usd(r.total.savings_usd) + "\n";
+  out += "serverless " + Usd(r.total.serverless_usd) + " (inference " + Usd(r.total.inference_usd) +
+         ", provisioned concurrency " + Usd(r.total.provisioned_usd) + "), projected " +
+         Usd(r.total.monthly_usd) + "/month at this rate; persistent instances " +
+         Usd(r.total.instance_usd) + "; savings " + Usd(r.total.savings_usd) + "\n";
   return out;
 }
 
@@ -251,6 +289,11 @@ std::string FormatCostJson(const CostReport& r) {
                         {"Requests", row.requests},
                         {"BilledSeconds", row.billed_seconds},
                         {"GBSeconds", row.gb_seconds},
+                        {"ProvisionedInferenceGBSeconds", row.provisioned_gb_seconds},
+                        {"InferenceCostUSD", row.inference_usd},
+                        {"ProvisionedConcurrencySeconds", row.provisioned_seconds},
+                        {"ProvisionedConcurrencyGBSeconds", row.provisioned_allocated_gb_seconds},
+                        {"ProvisionedConcurrencyCostUSD", row.provisioned_usd},
                         {"ServerlessCostUSD", row.serverless_usd},
                         {"ProjectedMonthlyUSD", row.monthly_usd},
                         {"InstanceType", row.instance_type},
@@ -306,6 +349,64 @@ std::string Dimension(const nlohmann::json& dims, std::string_view name) {
   return {};
 }
 
+// One thaw/Billing series summed over the window.
+struct SummedSeries {
+  nlohmann::json dimensions;
+  double sum = 0;
+  double samples = 0;
+};
+
+// Every series of thaw/Billing `metric` (ListMetrics, all pages; one endpoint when given), each
+// summed over [start, end) with GetMetricStatistics.
+ApiResult<std::vector<SummedSeries>> SumSeries(HttpClient& http, std::string_view metric,
+                                               const std::string& endpoint, WallTime start,
+                                               WallTime end) {
+  std::vector<nlohmann::json> metrics;
+  nlohmann::json list = {{"Namespace", kBillingNamespace}, {"MetricName", metric}};
+  if (!endpoint.empty()) {
+    list["Dimensions"] = {{{"Name", "EndpointName"}, {"Value", endpoint}}};
+  }
+  for (;;) {
+    ApiResult<nlohmann::json> page = CloudWatchCall(http, "ListMetrics", list);
+    if (!page.ok()) return page.error();
+    if (page->contains("Metrics") && (*page)["Metrics"].is_array()) {
+      for (const auto& m : (*page)["Metrics"]) metrics.push_back(m);
+    }
+    if (!page->contains("NextToken") || !(*page)["NextToken"].is_string()) break;
+    list["NextToken"] = (*page)["NextToken"];
+  }
+  const double start_s = std::chrono::duration<double>(start.time_since_epoch()).count();
+  const double end_s = std::chrono::duration<double>(end.time_since_epoch()).count();
+  std::vector<SummedSeries> out;
+  for (const nlohmann::json& m : metrics) {
+    SummedSeries s;
+    s.dimensions = m.value("Dimensions", nlohmann::json::array());
+    nlohmann::json query = {{"Namespace", kBillingNamespace},
+                            {"MetricName", metric},
+                            {"Dimensions", s.dimensions},
+                            {"StartTime", start_s},
+                            {"EndTime", end_s},
+                            {"Period", PeriodFor(start, end)},
+                            {"Statistics", {"Sum", "SampleCount"}}};
+    ApiResult<nlohmann::json> stats = CloudWatchCall(http, "GetMetricStatistics", query);
+    if (!stats.ok()) return stats.error();
+    const nlohmann::json points = stats->value("Datapoints", nlohmann::json::array());
+    for (const auto& dp : points) {
+      s.sum += dp.value("Sum", 0.0);
+      s.samples += dp.value("SampleCount", 0.0);
+    }
+    if (s.samples > 0) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+int64_t MemoryOf(const nlohmann::json& dims) {
+  int64_t memory_mb = 0;
+  std::string memory = Dimension(dims, "MemorySizeInMB");
+  std::from_chars(memory.data(), memory.data() + memory.size(), memory_mb);
+  return memory_mb;
+}
+
 }  // namespace
 
 int RunCost(const ClientOptions& options, HttpClient& http, Console& console, WallTime now) {
@@ -318,59 +419,45 @@ int RunCost(const ClientOptions& options, HttpClient& http, Console& console, Wa
   Prices prices;
   prices.per_gb_second = options.price_per_gb_second;
   prices.per_request = options.price_per_request;
+  prices.per_provisioned_gb_second = options.price_provisioned_gb_second;
+  prices.per_provisioned_inference_gb_second = options.price_provisioned_inference_gb_second;
   prices.instance_type = options.instance;
   if (options.instance_price >= 0) prices.instance_per_hour = options.instance_price;
 
-  // Every billing series (one per endpoint, variant, memory size and capacity).
-  std::vector<nlohmann::json> metrics;
-  nlohmann::json list = {{"Namespace", kBillingNamespace}, {"MetricName", kBilledDuration}};
-  if (!options.cost_endpoint.empty()) {
-    list["Dimensions"] = {{{"Name", "EndpointName"}, {"Value", options.cost_endpoint}}};
+  // Every billing series (one per endpoint, variant, memory size and capacity), and every
+  // provisioned concurrency allocation (one per endpoint, variant and memory size).
+  auto billed = SumSeries(http, kBilledDuration, options.cost_endpoint, start, end);
+  if (!billed.ok()) {
+    console.err << FormatError(billed.error()) << "\n";
+    return 1;
   }
-  for (;;) {
-    ApiResult<nlohmann::json> page = CloudWatchCall(http, "ListMetrics", list);
-    if (!page.ok()) {
-      console.err << FormatError(page.error()) << "\n";
-      return 1;
-    }
-    if (page->contains("Metrics") && (*page)["Metrics"].is_array()) {
-      for (const auto& m : (*page)["Metrics"]) metrics.push_back(m);
-    }
-    if (!page->contains("NextToken") || !(*page)["NextToken"].is_string()) break;
-    list["NextToken"] = (*page)["NextToken"];
+  auto allocated = SumSeries(http, kProvisionedSeconds, options.cost_endpoint, start, end);
+  if (!allocated.ok()) {
+    console.err << FormatError(allocated.error()) << "\n";
+    return 1;
   }
-
-  const double start_s = std::chrono::duration<double>(start.time_since_epoch()).count();
-  const double end_s = std::chrono::duration<double>(end.time_since_epoch()).count();
   std::vector<BilledSeries> series;
-  for (const nlohmann::json& m : metrics) {
-    const nlohmann::json dims = m.value("Dimensions", nlohmann::json::array());
-    nlohmann::json query = {{"Namespace", kBillingNamespace},
-                            {"MetricName", kBilledDuration},
-                            {"Dimensions", dims},
-                            {"StartTime", start_s},
-                            {"EndTime", end_s},
-                            {"Period", PeriodFor(start, end)},
-                            {"Statistics", {"Sum", "SampleCount"}}};
-    ApiResult<nlohmann::json> stats = CloudWatchCall(http, "GetMetricStatistics", query);
-    if (!stats.ok()) {
-      console.err << FormatError(stats.error()) << "\n";
-      return 1;
-    }
+  for (const SummedSeries& summed : *billed) {
     BilledSeries s;
-    s.endpoint = Dimension(dims, "EndpointName");
-    s.variant = Dimension(dims, "VariantName");
-    s.capacity = Dimension(dims, "Capacity");
-    std::string memory = Dimension(dims, "MemorySizeInMB");
-    std::from_chars(memory.data(), memory.data() + memory.size(), s.memory_mb);
-    const nlohmann::json points = stats->value("Datapoints", nlohmann::json::array());
-    for (const auto& dp : points) {
-      s.billed_ms += dp.value("Sum", 0.0);
-      s.requests += dp.value("SampleCount", 0.0);
-    }
-    if (s.requests > 0) series.push_back(std::move(s));
+    s.endpoint = Dimension(summed.dimensions, "EndpointName");
+    s.variant = Dimension(summed.dimensions, "VariantName");
+    s.capacity = Dimension(summed.dimensions, "Capacity");
+    s.memory_mb = MemoryOf(summed.dimensions);
+    s.billed_ms = summed.sum;
+    s.requests = summed.samples;
+    series.push_back(std::move(s));
   }
-  Result<CostReport> report = ComputeCost(series, prices, start, end);
+  std::vector<ProvisionedSeries> provisioned;
+  for (const SummedSeries& summed : *allocated) {
+    if (summed.sum <= 0) continue;
+    ProvisionedSeries s;
+    s.endpoint = Dimension(summed.dimensions, "EndpointName");
+    s.variant = Dimension(summed.dimensions, "VariantName");
+    s.memory_mb = MemoryOf(summed.dimensions);
+    s.seconds = summed.sum;
+    provisioned.push_back(std::move(s));
+  }
+  Result<CostReport> report = ComputeCost(series, prices, start, end, provisioned);
   if (!report.ok()) {
     console.err << "error: " << report.status().message() << "\n";
     return 2;

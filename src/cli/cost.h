@@ -8,6 +8,10 @@
 // for its duration rounded up to the next 1 ms (the server records that rounded value,
 // InvocationRecord::BilledMillis), times the variant's memory in GB (MemorySizeInMB / 1024), at a
 // price per GB-second. So GB-s = Σ billed ms / 1000 × MemorySizeInMB / 1024, exactly.
+// Invocations served by provisioned concurrency (Capacity=Provisioned) are priced at the lower
+// provisioned inference price instead; and provisioned concurrency itself is billed per second
+// allocated, whether used or not: thaw/Billing ProvisionedConcurrencySeconds (Σ allocated PC ×
+// seconds, sampled by the server) × MemorySizeInMB / 1024 × the provisioned price per GB-second.
 //
 // Everything below but RunCost is pure, for the unit tests.
 
@@ -29,6 +33,12 @@ namespace thaw::cli {
 // $0.0000200 per second per GB (1 GB $0.0000200/s … 6 GB $0.0001200/s); no per-request fee.
 inline constexpr double kDefaultPricePerGbSecond = 0.0000200;
 inline constexpr double kDefaultPricePerRequest = 0.0;
+// Serverless Inference with Provisioned Concurrency, us-east-1: APPROXIMATE figures, written from
+// memory of AWS's SageMaker pricing page (not checked against it in this code base): allocated
+// provisioned concurrency ≈ $0.0000048 per GB-second, inference duration on it ≈ $0.0000100 per
+// GB-second. Override with --price-provisioned-gb-second / --price-provisioned-inference-gb-second.
+inline constexpr double kDefaultPriceProvisionedPerGbSecond = 0.0000048;
+inline constexpr double kDefaultPriceProvisionedInferencePerGbSecond = 0.0000100;
 
 struct InstancePrice {
   const char* type;
@@ -52,9 +62,20 @@ struct BilledSeries {
   double requests = 0;   // SampleCount over the window
 };
 
+// Provisioned concurrency allocated, as the server keeps it: thaw/Billing
+// ProvisionedConcurrencySeconds with dimensions EndpointName, VariantName, MemorySizeInMB.
+struct ProvisionedSeries {
+  std::string endpoint;
+  std::string variant;
+  int64_t memory_mb = 0;
+  double seconds = 0;  // Sum over the window: allocated PC × seconds
+};
+
 struct Prices {
   double per_gb_second = kDefaultPricePerGbSecond;
   double per_request = kDefaultPricePerRequest;
+  double per_provisioned_gb_second = kDefaultPriceProvisionedPerGbSecond;
+  double per_provisioned_inference_gb_second = kDefaultPriceProvisionedInferencePerGbSecond;
   std::string instance_type;                // "" = similar memory (SimilarInstance)
   std::optional<double> instance_per_hour;  // overrides the table's price
 };
@@ -65,15 +86,21 @@ struct CostRow {
   int64_t memory_mb = 0;
   double requests = 0;
   double billed_seconds = 0;
-  double gb_seconds = 0;
-  double serverless_usd = 0;
+  double gb_seconds = 0;              // all invocations, on demand and provisioned
+  double provisioned_gb_seconds = 0;  // the part of gb_seconds served by provisioned capacity
+  double inference_usd = 0;           // the invocations (and per-request fees)
+  double provisioned_seconds = 0;     // provisioned concurrency allocated × seconds
+  double provisioned_allocated_gb_seconds = 0;  // × MemorySizeInMB / 1024
+  double provisioned_usd = 0;                   // that allocation priced
+  double serverless_usd = 0;                    // inference_usd + provisioned_usd
   double monthly_usd = 0;  // serverless_usd projected to 30 days at the observed rate
   std::string instance_type;
   double instance_per_hour = 0;
   double instance_usd = 0;  // that instance running for the whole window
   double savings_usd = 0;   // instance_usd - serverless_usd
   // Requests per hour at which serverless costs what the instance costs, at this window's
-  // average cost per request; nullopt without requests.
+  // average inference cost per request on top of its provisioned concurrency's hourly cost;
+  // nullopt without requests, or when provisioned concurrency alone costs the instance's price.
   std::optional<double> break_even_per_hour;
 };
 
@@ -89,11 +116,13 @@ double GbSeconds(double billed_ms, int64_t memory_mb);
 // The requests per hour at which `instance_per_hour` equals `cost_per_request` × rate.
 std::optional<double> BreakEvenPerHour(double instance_per_hour, double cost_per_request);
 
-// Folds billing series (one per memory size and capacity) into one row per (endpoint, variant)
-// and a total, priced. A variant that changed memory size in the window is shown at its
-// largest. Fails when `prices.instance_type` names no known instance and no price is given.
+// Folds billing series (one per memory size and capacity) and provisioned concurrency series
+// into one row per (endpoint, variant) and a total, priced. A variant that changed memory size
+// in the window is shown at its largest. Fails when `prices.instance_type` names no known
+// instance and no price is given.
 Result<CostReport> ComputeCost(const std::vector<BilledSeries>& series, const Prices& prices,
-                               WallTime start, WallTime end);
+                               WallTime start, WallTime end,
+                               const std::vector<ProvisionedSeries>& provisioned = {});
 
 // "2h", "30m", "7d", "90s", "1w" → a duration; errors name the bad value.
 Result<std::chrono::seconds> ParseDuration(std::string_view text);
@@ -107,9 +136,10 @@ int64_t PeriodFor(WallTime start, WallTime end);
 std::string FormatCostTable(const CostReport& report);
 std::string FormatCostJson(const CostReport& report);
 
-// Lists the thaw/Billing BilledDuration series (ListMetrics, all pages; --endpoint filters),
-// sums each over the window (GetMetricStatistics Sum + SampleCount) and prints the report.
-// `http` must be signed for the `monitoring` service when the server wants SigV4.
+// Lists the thaw/Billing BilledDuration and ProvisionedConcurrencySeconds series (ListMetrics,
+// all pages; --endpoint filters), sums each over the window (GetMetricStatistics Sum + SampleCount)
+// and prints the report. `http` must be signed for the `monitoring` service when the server wants
+// SigV4.
 int RunCost(const ClientOptions& options, HttpClient& http, Console& console, WallTime now);
 
 }  // namespace thaw::cli

@@ -39,8 +39,10 @@ struct ClientOptions {
   std::string end;
   double price_per_gb_second = 0.0000200;
   double price_per_request = 0.0;
-  std::string instance;        // "" = the instance of similar memory
-  double instance_price = -1;  // USD/hour; < 0 = the table's
+  double price_provisioned_gb_second = 0.0000048;            // see cost.h
+  double price_provisioned_inference_gb_second = 0.0000100;  // see cost.h
+  std::string instance;                                      // "" = the instance of similar memory
+  double instance_price = -1;                                // USD/hour; < 0 = the table's
   bool json = false;
   // logs (name is its positional ENDPOINT)
   bool follow = false;

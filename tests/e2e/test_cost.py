@@ -1,16 +1,21 @@
 """`thaw cost` (issue 5 part 5) against a real server: it reads the thaw/Billing series through the
 public CloudWatch API (SigV4 for `monitoring`), and its GB-seconds must equal memory × the
 durations the server measured, each rounded up to 1 ms as SageMaker bills them (the per-invocation
-values come from the server's debug log)."""
+values come from the server's debug log). Provisioned concurrency is billed per second allocated
+(thaw/Billing ProvisionedConcurrencySeconds × memory), cross-checked against the Prometheus
+counter of the same allocation."""
 
 import json
 import math
 import re
 import subprocess
+import time
+import urllib.request
 
 import pytest
 
-from thaw_harness import client_env, thaw_binary
+from thaw_asserts import raw_call
+from thaw_harness import client_env, thaw_binary, unique
 
 CSV_ROW = "0.1,0.2,0.3,0.4"
 
@@ -99,3 +104,58 @@ def test_bad_window_is_a_usage_error(server):
                           env=client_env(), timeout=60)
     assert proc.returncode == 2
     assert "bad duration" in proc.stderr
+
+
+def prometheus_pc_seconds(server, endpoint):
+    with urllib.request.urlopen(f"{server.endpoint_url}/metrics", timeout=10) as r:
+        text = r.read().decode()
+    m = re.search(r'^thaw_provisioned_concurrency_seconds_total\{endpoint="%s",variant="AllTraffic"\} '
+                  r'(\S+)$' % re.escape(endpoint), text, re.M)
+    assert m, text
+    return float(m[1])
+
+
+def test_provisioned_concurrency_is_billed_per_second_allocated(server, res):
+    """ProvisionedConcurrency 1 at 1024 MB for a few seconds: the allocation is priced at
+    --price-provisioned-gb-second, the requests it served at --price-provisioned-inference-gb-second,
+    and both are in the total, the projection and the savings."""
+    config = unique("config")
+    # boto3 1.26 cannot send ProvisionedConcurrency: a hand-built request can.
+    status, _, body = raw_call(server.port, "CreateEndpointConfig", {
+        "EndpointConfigName": config,
+        "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": res.model(),
+                                "ServerlessConfig": {"MemorySizeInMB": 1024, "MaxConcurrency": 2,
+                                                     "ProvisionedConcurrency": 1}}]})
+    assert status == 200, body
+    name = res.endpoint(config)
+    rt = server.client("sagemaker-runtime")
+    for _ in range(3):
+        rt.invoke_endpoint(EndpointName=name, Body=CSV_ROW, ContentType="text/csv")["Body"].read()
+    time.sleep(3)  # a few one-second allocation samples (the test asserts > 0, not a duration)
+    report = json.loads(cost(server, "--since", "1h", "--endpoint", name, "--json",
+                             "--price-provisioned-gb-second", "0.001",
+                             "--price-provisioned-inference-gb-second", "0.0001",
+                             "--compare", "ml.m5.large"))
+    after = prometheus_pc_seconds(server, name)
+    [row] = report["Endpoints"]
+    assert row["Endpoint"] == name and row["MemorySizeInMB"] == 1024
+    assert row["Requests"] == 3
+    pc_seconds = row["ProvisionedConcurrencySeconds"]
+    assert 0 < pc_seconds <= after + 1e-9  # PC 1: one allocated second per second, as Prometheus
+    assert row["ProvisionedConcurrencyGBSeconds"] == pytest.approx(pc_seconds * 1024 / 1024)
+    assert row["ProvisionedConcurrencyCostUSD"] == pytest.approx(pc_seconds * 0.001, rel=1e-12)
+    on_pc = row["ProvisionedInferenceGBSeconds"]
+    assert 0 < on_pc <= row["GBSeconds"] + 1e-12  # warm PC served at least one of the three
+    assert row["InferenceCostUSD"] == pytest.approx(
+        (row["GBSeconds"] - on_pc) * 0.00002 + on_pc * 0.0001, rel=1e-9, abs=1e-15)
+    assert row["ServerlessCostUSD"] == pytest.approx(
+        row["InferenceCostUSD"] + row["ProvisionedConcurrencyCostUSD"], rel=1e-12)
+    assert row["ProjectedMonthlyUSD"] == pytest.approx(
+        row["ServerlessCostUSD"] * 30 * 86400 / report["WindowSeconds"], rel=1e-9)
+    assert row["InstanceType"] == "ml.m5.large"
+    assert row["InstanceHourlyUSD"] == pytest.approx(0.134)  # the seed's figure, by default
+    assert row["SavingsUSD"] == pytest.approx(row["InstanceCostUSD"] - row["ServerlessCostUSD"])
+    assert report["Total"]["ProvisionedConcurrencyCostUSD"] == pytest.approx(
+        row["ProvisionedConcurrencyCostUSD"])
+    table = cost(server, "--since", "1h", "--endpoint", name)
+    assert "PROVISIONED" in table and "provisioned concurrency $" in table

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
@@ -470,6 +471,60 @@ TEST(ClientCommandsTest, OptionTableDrivesParsing) {
   EXPECT_THROW(Parse({"invoke", "ep", "--body", "x", "--file", "y"}), CLI::ParseError);
   EXPECT_THROW(Parse({"invoke"}), CLI::ParseError);
   EXPECT_THROW(Parse({"endpoints", "--name", "x"}), CLI::ParseError);
+}
+
+TEST(ClientCommandsTest, CostFetchesBilledDurationAndProvisionedSecondsAndCompares) {
+  const std::string dims =
+      R"([{"Name":"EndpointName","Value":"ep"},{"Name":"VariantName","Value":"AllTraffic"},)"
+      R"({"Name":"MemorySizeInMB","Value":"2048"})";
+  CannedServer server({
+      Json(
+          R"({"Metrics":[{"Namespace":"thaw/Billing","MetricName":"BilledDuration","Dimensions":)" +
+          dims + R"(,{"Name":"Capacity","Value":"Provisioned"}]}]})"),
+      Json(R"({"Label":"BilledDuration","Datapoints":[{"Sum":1500,"SampleCount":3},)"
+           R"({"Sum":500,"SampleCount":1}]})"),
+      Json(
+          R"({"Metrics":[{"Namespace":"thaw/Billing","MetricName":"ProvisionedConcurrencySeconds",)"
+          R"("Dimensions":)" +
+          dims + R"(]}]})"),
+      Json(
+          R"({"Label":"ProvisionedConcurrencySeconds","Datapoints":[{"Sum":3000,"SampleCount":50},)"
+          R"({"Sum":600,"SampleCount":10}]})"),
+  });
+  std::string out, err;
+  auto code = RunCli({"cost", "--endpoint-url", server.url(), "--start", "1700000000", "--end",
+                      "1700003600", "--compare", "ml.m5.large", "--endpoint", "ep", "--json"},
+                     out, err);
+  EXPECT_EQ(code, 0) << err;
+  auto seen = server.Requests();
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[0].amz_target, "GraniteServiceVersion20100801.ListMetrics");
+  EXPECT_EQ(nlohmann::json::parse(seen[0].body)["MetricName"], "BilledDuration");
+  EXPECT_EQ(nlohmann::json::parse(seen[0].body)["Dimensions"][0]["Value"], "ep");
+  EXPECT_EQ(seen[1].amz_target, "GraniteServiceVersion20100801.GetMetricStatistics");
+  EXPECT_EQ(nlohmann::json::parse(seen[2].body)["MetricName"], "ProvisionedConcurrencySeconds");
+  auto query = nlohmann::json::parse(seen[3].body);
+  EXPECT_EQ(query["MetricName"], "ProvisionedConcurrencySeconds");
+  EXPECT_EQ(query["Dimensions"].size(), 3u);
+  auto report = nlohmann::json::parse(out);
+  const auto& row = report["Endpoints"][0];
+  EXPECT_EQ(row["InstanceType"], "ml.m5.large");
+  EXPECT_DOUBLE_EQ(row["InstanceHourlyUSD"].get<double>(), 0.134);  // the seed's figure
+  EXPECT_DOUBLE_EQ(row["Requests"].get<double>(), 4);
+  EXPECT_DOUBLE_EQ(row["ProvisionedInferenceGBSeconds"].get<double>(), 4.0);  // 2 s × 2 GB
+  EXPECT_DOUBLE_EQ(row["ProvisionedConcurrencySeconds"].get<double>(), 3600);
+  EXPECT_DOUBLE_EQ(row["ProvisionedConcurrencyGBSeconds"].get<double>(), 7200);
+  // 7,200 GB-s × $0.0000048 + 4 GB-s × $0.00001
+  EXPECT_NEAR(row["ServerlessCostUSD"].get<double>(), 0.03456 + 0.00004, 1e-12);
+  EXPECT_NEAR(row["SavingsUSD"].get<double>(), 0.134 - 0.0346, 1e-12);
+
+  // --instance still works, as the same option.
+  ClientOptions o;
+  Parse({"cost", "--instance", "ml.c5.large"}, &o);
+  EXPECT_EQ(o.instance, "ml.c5.large");
+  Parse({"cost", "--compare", "ml.m5.xlarge", "--price-provisioned-gb-second", "0.5"}, &o);
+  EXPECT_EQ(o.instance, "ml.m5.xlarge");
+  EXPECT_DOUBLE_EQ(o.price_provisioned_gb_second, 0.5);
 }
 
 TEST(ClientCommandsTest, EndpointUrlDefaultsFromTheEnvironment) {

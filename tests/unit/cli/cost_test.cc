@@ -52,13 +52,103 @@ TEST(Cost, FoldsSeriesPerVariantAndTotals) {
   EXPECT_EQ(report->rows[0].endpoint, "a");
   EXPECT_DOUBLE_EQ(report->rows[0].requests, 8);
   EXPECT_DOUBLE_EQ(report->rows[0].gb_seconds, 0.8);
-  EXPECT_NEAR(report->rows[0].serverless_usd, 0.8 * 0.00002 + 8 * 0.000001, 1e-15);
+  EXPECT_DOUBLE_EQ(report->rows[0].provisioned_gb_seconds, 0.3);
+  // 0.5 GB-s on demand × $0.00002 + 0.3 GB-s on provisioned capacity × $0.00001 + 8 requests
+  EXPECT_NEAR(report->rows[0].serverless_usd, 0.5 * 0.00002 + 0.3 * 0.00001 + 8 * 0.000001, 1e-15);
   EXPECT_EQ(report->rows[0].instance_type, "ml.t2.medium");  // ≥ 1 GB, smallest
   EXPECT_EQ(report->rows[1].instance_type, "ml.m5.large");   // ≥ 6 GB
   EXPECT_DOUBLE_EQ(report->rows[1].gb_seconds, 6.0);
   EXPECT_DOUBLE_EQ(report->total.requests, 9);
   EXPECT_DOUBLE_EQ(report->total.gb_seconds, 6.8);
-  EXPECT_NEAR(report->total.instance_usd, (0.056 + 0.115) * 24, 1e-12);
+  EXPECT_NEAR(report->total.instance_usd, (0.056 + 0.134) * 24, 1e-12);
+}
+
+TEST(Cost, ProvisionedConcurrencyIsBilledPerSecondAllocated) {
+  // One hour, 2048 MB, ProvisionedConcurrency 1 the whole hour (3,600 PC-seconds); 10 requests
+  // served by provisioned capacity (2,000 billed ms) and 2 spilled over on demand (500 ms).
+  const WallTime hour_end = kStart + std::chrono::hours(1);
+  auto report = ComputeCost(
+      {Series("pc", 2048, 2000, 10, "Provisioned"), Series("pc", 2048, 500, 2, "OnDemand")},
+      Prices{}, kStart, hour_end, {{"pc", "AllTraffic", 2048, 3600}});
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(report->rows.size(), 1u);
+  const CostRow& row = report->rows[0];
+  EXPECT_DOUBLE_EQ(row.requests, 12);
+  EXPECT_DOUBLE_EQ(row.gb_seconds, 5.0);              // 2.5 s × 2 GB
+  EXPECT_DOUBLE_EQ(row.provisioned_gb_seconds, 4.0);  // 2.0 s × 2 GB
+  // 1 GB-s on demand × $0.00002 + 4 GB-s on PC × $0.00001
+  EXPECT_NEAR(row.inference_usd, 0.00002 + 0.00004, 1e-15);
+  EXPECT_DOUBLE_EQ(row.provisioned_seconds, 3600);
+  EXPECT_DOUBLE_EQ(row.provisioned_allocated_gb_seconds, 7200);  // 3,600 s × 2 GB
+  EXPECT_NEAR(row.provisioned_usd, 7200 * 0.0000048, 1e-15);     // $0.03456
+  EXPECT_NEAR(row.serverless_usd, 0.03462, 1e-12);
+  EXPECT_NEAR(row.monthly_usd, 0.03462 * 720, 1e-9);  // 720 hours in the seed's month
+  EXPECT_EQ(row.instance_type, "ml.t2.medium");
+  EXPECT_NEAR(row.instance_usd, 0.056, 1e-15);
+  EXPECT_NEAR(row.savings_usd, 0.056 - 0.03462, 1e-12);
+  // ($0.056 - $0.03456 of PC per hour) / ($0.00006 / 12 requests) = 4,288 requests/h
+  ASSERT_TRUE(row.break_even_per_hour.has_value());
+  EXPECT_NEAR(*row.break_even_per_hour, 4288, 1e-6);
+  EXPECT_NEAR(report->total.provisioned_usd, 0.03456, 1e-12);
+  EXPECT_NEAR(report->total.serverless_usd, 0.03462, 1e-12);
+  EXPECT_NEAR(report->total.monthly_usd, 0.03462 * 720, 1e-9);
+
+  auto j = nlohmann::json::parse(FormatCostJson(*report));
+  EXPECT_DOUBLE_EQ(j["Endpoints"][0]["ProvisionedConcurrencySeconds"].get<double>(), 3600);
+  EXPECT_DOUBLE_EQ(j["Endpoints"][0]["ProvisionedConcurrencyGBSeconds"].get<double>(), 7200);
+  EXPECT_NEAR(j["Total"]["ProvisionedConcurrencyCostUSD"].get<double>(), 0.03456, 1e-12);
+  const std::string table = FormatCostTable(*report);
+  EXPECT_NE(table.find("PROVISIONED"), std::string::npos) << table;
+  EXPECT_NE(table.find("$0.034560"), std::string::npos) << table;
+}
+
+TEST(Cost, ProvisionedPricesAreConfigurable) {
+  Prices prices;
+  prices.per_provisioned_gb_second = 0.001;
+  prices.per_provisioned_inference_gb_second = 0.0001;
+  // 1024 MB, 2 PC for 10 minutes = 1,200 PC-seconds = 1,200 GB-s; 3 s on PC = 3 GB-s.
+  auto report = ComputeCost({Series("a", 1024, 3000, 3, "Provisioned")}, prices, kStart,
+                            kStart + std::chrono::minutes(10), {{"a", "AllTraffic", 1024, 1200}});
+  ASSERT_TRUE(report.ok());
+  const CostRow& row = report->rows[0];
+  EXPECT_NEAR(row.provisioned_usd, 1.2, 1e-12);
+  EXPECT_NEAR(row.inference_usd, 0.0003, 1e-15);
+  EXPECT_NEAR(row.serverless_usd, 1.2003, 1e-12);
+  EXPECT_NEAR(row.monthly_usd, 1.2003 * 6 * 720, 1e-9);
+  // $1.2 of PC per 10 min is $7.2/h, more than ml.t2.medium's $0.056: never breaks even.
+  EXPECT_FALSE(row.break_even_per_hour.has_value());
+  EXPECT_LT(row.savings_usd, 0);
+}
+
+TEST(Cost, AllocatedButUnusedStillCosts) {
+  // Provisioned concurrency with no invocation in the window: a row, priced, no break-even.
+  auto report = ComputeCost({}, Prices{}, kStart, kDay, {{"idle", "AllTraffic", 3072, 86400}});
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(report->rows.size(), 1u);
+  EXPECT_EQ(report->rows[0].memory_mb, 3072);
+  EXPECT_DOUBLE_EQ(report->rows[0].requests, 0);
+  EXPECT_NEAR(report->rows[0].provisioned_usd, 86400 * 3 * 0.0000048, 1e-12);  // $1.2442
+  EXPECT_NEAR(report->rows[0].serverless_usd, 86400 * 3 * 0.0000048, 1e-12);
+  EXPECT_FALSE(report->rows[0].break_even_per_hour.has_value());
+  EXPECT_EQ(FormatCostTable(*report).find("no billed invocations"), std::string::npos);
+}
+
+TEST(Cost, CommandLineDefaultsAreTheListPrices) {
+  const ClientOptions o;
+  EXPECT_EQ(o.price_per_gb_second, kDefaultPricePerGbSecond);
+  EXPECT_EQ(o.price_provisioned_gb_second, kDefaultPriceProvisionedPerGbSecond);
+  EXPECT_EQ(o.price_provisioned_inference_gb_second, kDefaultPriceProvisionedInferencePerGbSecond);
+}
+
+TEST(Cost, TheSeedsInstancePrice) {
+  // The seed's persistent_hourly_rate for ml.m5.large, without --instance-price.
+  ASSERT_NE(FindInstance("ml.m5.large"), nullptr);
+  EXPECT_DOUBLE_EQ(FindInstance("ml.m5.large")->usd_per_hour, 0.134);
+  Prices prices;
+  prices.instance_type = "ml.m5.large";
+  auto report = ComputeCost({Series("xgb", 2048, 1000 * 200.0, 1000)}, prices, kStart, kDay);
+  ASSERT_TRUE(report.ok());
+  EXPECT_NEAR(report->rows[0].instance_usd, 3.216, 1e-12);
 }
 
 TEST(Cost, UnknownInstanceNeedsAPrice) {
