@@ -162,13 +162,15 @@ def test_example_deploys_and_answers(server, example):
 # Graceful retirement: the program gets SIGTERM and --stop-grace before SIGKILL
 
 
-def log_lines(srv, *needles):
-    return [line for line in srv.log_text().splitlines() if all(n in line for n in needles)]
+def log_lines(srv, name, *needles):
+    """Lines of the endpoint's log group (the program's output, the zygote's exit lines)."""
+    text = srv.endpoint_log_text(name)
+    return [line for line in text.splitlines() if all(n in line for n in needles)]
 
 
-def wait_for_log(srv, *needles, timeout=60):
-    return poll(lambda: log_lines(srv, *needles), bool, timeout=timeout,
-                what=f"a log line with {needles}")
+def wait_for_log(srv, name, *needles, timeout=60):
+    return poll(lambda: log_lines(srv, name, *needles), bool, timeout=timeout,
+                what=f"a log line of {name} with {needles}")
 
 
 def test_retired_program_gets_sigterm_and_exits_on_its_own(launch):
@@ -177,12 +179,13 @@ def test_retired_program_gets_sigterm_and_exits_on_its_own(launch):
     name = custom_endpoint(res)
     instance = json.loads(invoke(srv, name, b"x", ContentType="text/plain")["Body"].read())[
         "instance"]
-    wait_for_log(srv, f"SIGTERM received, exiting (instance {instance})")
+    wait_for_log(srv, name, f"SIGTERM received, exiting (instance {instance})")
     # Both workers (the deploy's trial one and the one that served) exited with the program's
     # status, and none had to be killed.
-    poll(lambda: log_lines(srv, f"worker {name}.", "exited: exit status 0"),
+    poll(lambda: log_lines(srv, name, f"worker {name}.", "exited: exit status 0"),
          lambda lines: len(lines) == 2, what="two workers exiting with status 0")
-    assert not log_lines(srv, f"worker {name}.", "after its stop request: killed")
+    assert not [line for line in srv.log_text().splitlines()
+                if f"worker {name}." in line and "after its stop request: killed" in line]
 
 
 def test_program_that_ignores_sigterm_is_killed_after_the_grace(launch):
@@ -191,13 +194,15 @@ def test_program_that_ignores_sigterm_is_killed_after_the_grace(launch):
     name = custom_endpoint(res, environment={"THAW_TEST_SIGTERM": "ignore"})
     instance = json.loads(invoke(srv, name, b"x", ContentType="text/plain")["Body"].read())[
         "instance"]
-    wait_for_log(srv, f"SIGTERM received, ignoring it (instance {instance})")
-    poll(lambda: log_lines(srv, f"worker {name}.",
-                           "did not exit within the 2000 ms grace after its stop request: killed"),
+    wait_for_log(srv, name, f"SIGTERM received, ignoring it (instance {instance})")
+    poll(lambda: [line for line in srv.log_text().splitlines() if f"worker {name}." in line and
+                  "did not exit within the 2000 ms grace after its stop request: killed" in line],
          lambda lines: len(lines) == 2, what="both workers killed after the grace")
-    text = srv.log_text()
-    # SIGTERM first, SIGKILL only after the grace: the program had its chance.
-    assert text.index(f"ignoring it (instance {instance})") < text.rindex("ms grace after its")
+    # SIGTERM first, SIGKILL only after the grace: the program had its chance. The worker's
+    # stream holds both, in order: its own line, then the zygote's exit line.
+    wait_for_log(srv, name, "exited: killed by signal 9")
+    text = srv.endpoint_log_text(name)
+    assert text.index(f"ignoring it (instance {instance})") < text.rindex("killed by signal 9")
     assert invoke(srv, name, b"y", ContentType="text/plain")  # a new worker serves on
 
 
@@ -209,7 +214,7 @@ def test_request_in_flight_finishes_before_its_worker_is_stopped(server, res):
         res.sm.delete_endpoint(EndpointName=name)
         report = json.loads(pending.result()["Body"].read())
     assert report["body"] == "sleep:1.5"
-    wait_for_log(server, f"SIGTERM received, exiting (instance {report['instance']})")
+    wait_for_log(server, name, f"SIGTERM received, exiting (instance {report['instance']})")
 
 
 def server_busy(server, name):

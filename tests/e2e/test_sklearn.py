@@ -331,5 +331,6 @@ def test_retired_worker_runs_atexit_handlers(launch, iris):
     _, got = invoke_json(srv.client("sagemaker-runtime"), name, iris[1][:1].tolist())
     assert got == iris[0].predict(iris[1][:1].astype(np.float32)).tolist()
     # The deploy's trial worker and the one that served: both retire, both run the handler.
-    poll(lambda: srv.log_text().count("inference.py: atexit handler ran"), lambda n: n == 2,
+    poll(lambda: srv.endpoint_log_text(name).count("inference.py: atexit handler ran"),
+         lambda n: n == 2,
          what="the atexit handler of both workers")

@@ -67,7 +67,7 @@ def test_hostile_bodies_get_a_400(server, op, body):
 
 
 @pytest.mark.parametrize("target", ["SageMaker.Bogus", "SageMaker.", "SageMaker.ListModelz",
-                                    "Logs_20140328.PutLogEvents"])
+                                    "Logs_20140328.PutLogEvents", "DynamoDB_20120810.PutItem"])
 def test_unknown_operation(server, target):
     status, response, body = raw_call(server.port, "ignored", {}, {"X-Amz-Target": target})
     assert_error(status, response, body, "UnknownOperationException")

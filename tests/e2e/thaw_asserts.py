@@ -113,7 +113,8 @@ def sigv4_headers(port, method, path, body, headers, service=None, when=None,
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
     target = {k.lower(): v for k, v in headers.items()}.get("x-amz-target", "")
-    service = service or ("monitoring" if target.startswith("GraniteService") else "sagemaker")
+    service = service or ("monitoring" if target.startswith("GraniteService") else
+                           "logs" if target.startswith("Logs_20140328.") else "sagemaker")
     keys = credentials or CREDENTIALS
     request = AWSRequest(method=method, url=f"http://127.0.0.1:{port}{path}", data=body,
                          headers=dict(headers))
@@ -132,7 +133,8 @@ def sigv4_headers(port, method, path, body, headers, service=None, when=None,
 def raw_call(port, op, body, headers=None, conn=None, sign=True):
     """Send one hand-built awsJson1_1 request; returns (status, headers, parsed body or None).
     `body` is bytes, a str, or a JSON-serialisable object. Signed with SigV4 like botocore signs
-    (scope service `monitoring` for CloudWatch targets, else `sagemaker`) unless sign=False."""
+    (scope service `monitoring` for CloudWatch targets, `logs` for CloudWatch Logs, else
+    `sagemaker`) unless sign=False."""
     if not isinstance(body, (bytes, str)):
         body = json.dumps(body)
     if isinstance(body, str):

@@ -162,6 +162,17 @@ class ThawServer:
     def log_text(self):
         return "".join(p.read_text(errors="replace") for p in self.logs if p.exists())
 
+    def endpoint_log_text(self, endpoint):
+        """Every event of the endpoint's log group (all worker streams, interleaved by time): the
+        workers' stdout/stderr and thaw's own lines about them, through the CloudWatch Logs API."""
+        logs = self.client("logs")
+        try:
+            pages = logs.get_paginator("filter_log_events").paginate(
+                logGroupName=f"/aws/sagemaker/Endpoints/{endpoint}")
+            return "".join(e["message"] + "\n" for page in pages for e in page["events"])
+        except logs.exceptions.ResourceNotFoundException:
+            return ""  # no worker has started yet
+
     def log_tail(self, lines=40):
         return "\n".join(self.log_text().splitlines()[-lines:])
 
