@@ -23,7 +23,7 @@ enum class Protocol {
   // (s3::S3Error); other Statuses map by their Code.
   kS3,
   kStsQuery,  // STS (awsQuery): <ErrorResponse> as CloudWatch's query protocol, same codes
-  kLogs,             // CloudWatch Logs (awsJson1_1): {"__type": "<Code>", "message"}
+  kLogs,      // CloudWatch Logs (awsJson1_1): {"__type": "<Code>", "message"}
 };
 
 struct WireError {

@@ -287,8 +287,9 @@ asio::awaitable<void> HttpServer::Impl::Serve(Connection& conn) {
       if (stream_parser) return stream_parser->get().base();
       return header_parser.get().base();
     };
-    const bool body_pending = !ec && !refusal &&
-                              (parser ? !parser->is_done() : stream_parser && !stream_parser->is_done());
+    const bool body_pending =
+        !ec && !refusal &&
+        (parser ? !parser->is_done() : stream_parser && !stream_parser->is_done());
     if (body_pending) {
       if (header().version() >= 11 &&
           beast::iequals(header()[http::field::expect], "100-continue")) {

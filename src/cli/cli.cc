@@ -102,7 +102,8 @@ std::optional<int> ClientCommands::RunParsed() {
     console.err << "error: " << credential.status().message() << "\n";
     return 2;
   }
-  // CloudWatch (thaw cost) is `monitoring`, CloudWatch Logs (thaw logs) `logs`, the rest `sagemaker`.
+  // CloudWatch (thaw cost) is `monitoring`, CloudWatch Logs (thaw logs) `logs`, the rest
+  // `sagemaker`.
   if (*credential) {
     const char* service = command == kCost ? "monitoring" : command == kLogs ? "logs" : "sagemaker";
     http.set_signer(SigV4Signer(**credential, options_.region, service));

@@ -416,7 +416,8 @@ void Pool::WakeLocked(const std::optional<Assignment>& a) {
 void Pool::ReleaseLocked(WorkerId id) {
   auto assignment = state_.OnReleased(id, clock_.Now());
   if (!assignment && draining_) {
-    state_.Retire(id, clock_.Now());  // its request is over: a drained worker retires after it, not during it
+    state_.Retire(
+        id, clock_.Now());  // its request is over: a drained worker retires after it, not during it
     if (auto it = conns_.find(id); it != conns_.end()) {
       Note(it->second->log_stream, "thaw: worker retired (the endpoint's pool is draining)");
     }

@@ -33,9 +33,9 @@ struct ServeOptions {
   int64_t keep_alive_bin_ms = 60000;           // adaptive histogram bin (tests shorten it)
   int64_t invocation_timeout = 60;             // seconds a worker may take to answer /invocations
   int64_t startup_timeout = 180;               // seconds a new worker may take to pass /ping
-  int64_t stop_grace = 30;                     // seconds a retiring worker has between stop and SIGKILL
-  std::string sandbox = "on";                  // "on" | "unsafe-off"
-  std::string auth = "sigv4";                  // "sigv4" | "none"
+  int64_t stop_grace = 30;     // seconds a retiring worker has between stop and SIGKILL
+  std::string sandbox = "on";  // "on" | "unsafe-off"
+  std::string auth = "sigv4";  // "sigv4" | "none"
   int64_t memory_budget_mb = DefaultMemoryBudgetMb();
   std::string metrics = "on";           // "on" | "off" (no recording, no CloudWatch API)
   int64_t metrics_retention_days = 15;  // CloudWatch keeps 1-minute data 15 days
@@ -49,10 +49,10 @@ struct ServeOptions {
   int64_t max_url_bytes = 8192;
   int64_t header_timeout_ms = 30000;
   int64_t idle_timeout_ms = 75000;
-  std::string console_dir;              // the built web console; empty: "console" beside the binary
-  int64_t log_rotate_mb = 8;            // a log stream's segment size before the next one
-  int64_t log_max_mb = 256;             // per endpoint: oldest log segments deleted beyond
-  int64_t log_retention_days = 30;      // log events older than this are deleted
+  std::string console_dir;          // the built web console; empty: "console" beside the binary
+  int64_t log_rotate_mb = 8;        // a log stream's segment size before the next one
+  int64_t log_max_mb = 256;         // per endpoint: oldest log segments deleted beyond
+  int64_t log_retention_days = 30;  // log events older than this are deleted
 };
 
 struct OptionSpec {
