@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/time_format.h"
+#include "common/xml.h"
 
 namespace thaw::api {
 namespace {
@@ -106,30 +107,6 @@ void DropNulls(json& node) {
   }
 }
 
-void XmlEscape(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-}
-
 std::string FormatDouble(double d) {
   if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 1e15) {
     return fmt::format("{:.1f}", d);
@@ -147,7 +124,7 @@ void XmlScalar(std::string& out, const json& v, bool timestamp) {
   if (timestamp && v.is_number()) {
     out += FormatTimestamp(v);
   } else if (v.is_string()) {
-    XmlEscape(out, v.get_ref<const std::string&>());
+    AppendXmlEscaped(out, v.get_ref<const std::string&>());
   } else if (v.is_boolean()) {
     out += v.get<bool>() ? "true" : "false";
   } else if (v.is_number_float()) {
@@ -176,7 +153,7 @@ void XmlValue(std::string& out, const std::string& key, const json& v) {
   } else if (v.is_object() && key == "ExtendedStatistics") {  // the one map: <entry>s
     for (const auto& [k, sub] : v.items()) {
       out += "<entry><key>";
-      XmlEscape(out, k);
+      AppendXmlEscaped(out, k);
       out += "</key><value>";
       XmlScalar(out, sub, false);
       out += "</value></entry>";
@@ -384,7 +361,7 @@ std::string EncodeQueryXml(std::string_view op, const json& result, std::string_
     out += "</" + k + ">";
   }
   out += fmt::format("</{}Result><ResponseMetadata><RequestId>", op);
-  XmlEscape(out, request_id);
+  AppendXmlEscaped(out, request_id);
   out += fmt::format("</RequestId></ResponseMetadata></{}Response>", op);
   return out;
 }
@@ -392,13 +369,13 @@ std::string EncodeQueryXml(std::string_view op, const json& result, std::string_
 std::string EncodeQueryErrorXml(std::string_view type, std::string_view code,
                                 std::string_view message, std::string_view request_id) {
   std::string out = fmt::format("<ErrorResponse xmlns=\"{}\"><Error><Type>", kCloudWatchXmlns);
-  XmlEscape(out, type);
+  AppendXmlEscaped(out, type);
   out += "</Type><Code>";
-  XmlEscape(out, code);
+  AppendXmlEscaped(out, code);
   out += "</Code><Message>";
-  XmlEscape(out, message);
+  AppendXmlEscaped(out, message);
   out += "</Message></Error><RequestId>";
-  XmlEscape(out, request_id);
+  AppendXmlEscaped(out, request_id);
   out += "</RequestId></ErrorResponse>";
   return out;
 }

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/cloudwatch_codec.h"
+#include "common/xml.h"
 
 namespace thaw::api {
 namespace {
@@ -173,21 +174,7 @@ Response S3ErrorResponse(const Status& status, const Request& request,
     res.set(http::field::content_type, "application/xml");
     std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>";
     body += std::string(wire.code) + "</Code><Message>";
-    for (char c : message.substr(0, message.find('\n'))) {
-      switch (c) {
-        case '&':
-          body += "&amp;";
-          break;
-        case '<':
-          body += "&lt;";
-          break;
-        case '>':
-          body += "&gt;";
-          break;
-        default:
-          body.push_back(c);
-      }
-    }
+    AppendXmlEscaped(body, message.substr(0, message.find('\n')));
     body += "</Message><RequestId>" + request_id + "</RequestId></Error>";
     res.body() = std::move(body);
   }

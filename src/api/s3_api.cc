@@ -12,6 +12,7 @@
 #include "common/hash.h"
 #include "common/logging.h"
 #include "common/time_format.h"
+#include "common/xml.h"
 #include "s3/aws_chunked.h"
 #include "s3/names.h"
 
@@ -29,32 +30,6 @@ std::string_view Sv(boost::beast::string_view s) { return {s.data(), s.size()}; 
 std::string Header(const Request& r, std::string_view name) {
   auto it = r.find(boost::beast::string_view(name.data(), name.size()));
   return it == r.end() ? std::string() : std::string(Sv(it->value()));
-}
-
-std::string XmlEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
 }
 
 std::string XmlUnescape(std::string_view s) {
@@ -307,7 +282,7 @@ Response S3Api::HandleSync(Request& req, RequestContext& ctx) {
                         "\"><Owner><ID>" + identity_.account_id + "</ID><DisplayName>" +
                         identity_.account_id + "</DisplayName></Owner><Buckets>";
       for (const auto& b : *buckets) {
-        xml += "<Bucket><Name>" + XmlEscape(b.name) + "</Name><CreationDate>" +
+        xml += "<Bucket><Name>" + XmlEscaped(b.name) + "</Name><CreationDate>" +
                IsoMillis(b.created) + "</CreationDate></Bucket>";
       }
       xml += "</Buckets></ListAllMyBucketsResult>";
@@ -380,19 +355,19 @@ Response S3Api::HandleSync(Request& req, RequestContext& ctx) {
       s3::ListPage page = s3::Paginate(*keys, prefix, delimiter, start_after, max_keys);
       const bool url = get("encoding-type") == "url";
       auto enc = [&](std::string_view s) {
-        return XmlEscape(url ? auth::UriEncode(s, "/") : std::string(s));
+        return XmlEscaped(url ? auth::UriEncode(s, "/") : std::string(s));
       };
       std::string xml = std::string("<ListBucketResult xmlns=\"") + kXmlns + "\"><Name>" +
-                        XmlEscape(r.bucket) + "</Name><Prefix>" + enc(prefix) + "</Prefix>";
+                        XmlEscaped(r.bucket) + "</Name><Prefix>" + enc(prefix) + "</Prefix>";
       if (v2) {
         xml += "<KeyCount>" + std::to_string(page.keys.size() + page.common_prefixes.size()) +
                "</KeyCount>";
         if (!token.empty())
-          xml += "<ContinuationToken>" + XmlEscape(token) + "</ContinuationToken>";
+          xml += "<ContinuationToken>" + XmlEscaped(token) + "</ContinuationToken>";
         if (!get("start-after").empty())
           xml += "<StartAfter>" + enc(get("start-after")) + "</StartAfter>";
         if (page.truncated) {
-          xml += "<NextContinuationToken>" + XmlEscape(Base64Encode(page.next_marker)) +
+          xml += "<NextContinuationToken>" + XmlEscaped(Base64Encode(page.next_marker)) +
                  "</NextContinuationToken>";
         }
       } else {
@@ -557,15 +532,15 @@ Response S3Api::HandleSync(Request& req, RequestContext& ctx) {
         Status st = s3::ValidateKey(key);
         if (st.ok()) st = store_.Delete(r.bucket, key);
         if (st.ok()) {
-          if (!quiet) xml += "<Deleted><Key>" + XmlEscape(key) + "</Key></Deleted>";
+          if (!quiet) xml += "<Deleted><Key>" + XmlEscaped(key) + "</Key></Deleted>";
         } else {
           WireError wire = MapError(st.code(), Protocol::kS3);
           std::string code(wire.code);
           if (size_t colon = st.message().find(": "); colon != std::string::npos) {
             code = st.message().substr(0, colon);
           }
-          xml += "<Error><Key>" + XmlEscape(key) + "</Key><Code>" + XmlEscape(code) +
-                 "</Code><Message>" + XmlEscape(st.message()) + "</Message></Error>";
+          xml += "<Error><Key>" + XmlEscaped(key) + "</Key><Code>" + XmlEscaped(code) +
+                 "</Code><Message>" + XmlEscaped(st.message()) + "</Message></Error>";
         }
       }
       xml += "</DeleteResult>";
@@ -576,7 +551,7 @@ Response S3Api::HandleSync(Request& req, RequestContext& ctx) {
       if (!id.ok()) return fail(id.status());
       return Reply(req, http::status::ok,
                    std::string("<InitiateMultipartUploadResult xmlns=\"") + kXmlns + "\"><Bucket>" +
-                       XmlEscape(r.bucket) + "</Bucket><Key>" + XmlEscape(r.key) +
+                       XmlEscaped(r.bucket) + "</Bucket><Key>" + XmlEscaped(r.key) +
                        "</Key><UploadId>" + *id + "</UploadId></InitiateMultipartUploadResult>");
     }
     case s3::Op::kCompleteMultipartUpload: {
@@ -596,9 +571,9 @@ Response S3Api::HandleSync(Request& req, RequestContext& ctx) {
       if (!done.ok()) return fail(done.status());
       return Reply(req, http::status::ok,
                    std::string("<CompleteMultipartUploadResult xmlns=\"") + kXmlns +
-                       "\"><Location>/" + XmlEscape(r.bucket) + "/" + XmlEscape(r.key) +
-                       "</Location><Bucket>" + XmlEscape(r.bucket) + "</Bucket><Key>" +
-                       XmlEscape(r.key) + "</Key><ETag>&quot;" + done->etag +
+                       "\"><Location>/" + XmlEscaped(r.bucket) + "/" + XmlEscaped(r.key) +
+                       "</Location><Bucket>" + XmlEscaped(r.bucket) + "</Bucket><Key>" +
+                       XmlEscaped(r.key) + "</Key><ETag>&quot;" + done->etag +
                        "&quot;</ETag></CompleteMultipartUploadResult>");
     }
     case s3::Op::kAbortMultipartUpload: {
@@ -613,7 +588,7 @@ Response S3Api::HandleSync(Request& req, RequestContext& ctx) {
       auto parts = store_.ListParts(id);
       if (!parts.ok()) return fail(parts.status());
       std::string xml = std::string("<ListPartsResult xmlns=\"") + kXmlns + "\"><Bucket>" +
-                        XmlEscape(r.bucket) + "</Bucket><Key>" + XmlEscape(r.key) +
+                        XmlEscaped(r.bucket) + "</Bucket><Key>" + XmlEscaped(r.key) +
                         "</Key><UploadId>" + id + "</UploadId><IsTruncated>false</IsTruncated>";
       for (const auto& p : *parts) {
         xml += "<Part><PartNumber>" + std::to_string(p.number) + "</PartNumber><LastModified>" +
@@ -654,7 +629,7 @@ Response S3Api::CallerIdentity(const Request& req, const RequestContext& ctx,
   res.body() =
       "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n"
       "  <GetCallerIdentityResult>\n    <Arn>" +
-      XmlEscape(arn) + "</Arn>\n    <UserId>" + XmlEscape(user_id) + "</UserId>\n    <Account>" +
+      XmlEscaped(arn) + "</Arn>\n    <UserId>" + XmlEscaped(user_id) + "</UserId>\n    <Account>" +
       identity_.account_id +
       "</Account>\n  </GetCallerIdentityResult>\n  <ResponseMetadata>\n    <RequestId>" +
       ctx.request_id + "</RequestId>\n  </ResponseMetadata>\n</GetCallerIdentityResponse>\n";

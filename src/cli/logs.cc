@@ -1,38 +1,14 @@
 #include "cli/logs.h"
 
-#include <charconv>
 #include <set>
 
+#include "cli/cost.h"  // ParseDuration, shared with --since of thaw cost
 #include "common/time_format.h"
 
 namespace thaw::cli {
 
 std::optional<WallTime> ParseSince(std::string_view since, WallTime now) {
-  if (since.size() >= 2) {
-    int64_t n = 0;
-    auto [p, ec] = std::from_chars(since.data(), since.data() + since.size() - 1, n);
-    if (ec == std::errc() && p == since.data() + since.size() - 1 && n >= 0) {
-      int64_t unit = 0;
-      switch (since.back()) {
-        case 's':
-          unit = 1;
-          break;
-        case 'm':
-          unit = 60;
-          break;
-        case 'h':
-          unit = 3600;
-          break;
-        case 'd':
-          unit = 86400;
-          break;
-        case 'w':
-          unit = 7 * 86400;
-          break;
-      }
-      if (unit > 0) return now - std::chrono::seconds(n * unit);
-    }
-  }
+  if (Result<std::chrono::seconds> ago = ParseDuration(since); ago.ok()) return now - *ago;
   return ParseIso8601(since);
 }
 
