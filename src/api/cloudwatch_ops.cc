@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/time_format.h"
+#include "metrics/live_gauges.h"
 #include "metrics/statistics.h"
 
 namespace thaw::api {
@@ -129,6 +130,9 @@ Status CheckPeriod(int64_t period, std::string_view name) {
 
 // The unit of a series, for Unit filtering; "" when the series has no data at all.
 std::string UnitOf(const SeriesKey& key) {
+  if (std::string_view live = metrics::LiveUnit(key.ns, key.metric); !live.empty()) {
+    return std::string(live);
+  }
   for (const metrics::MetricInfo& info : metrics::AllMetrics()) {
     if (info.ns == key.ns && info.name == key.metric) return std::string(info.unit);
   }

@@ -508,7 +508,15 @@ double Pool::EvictionPriority() const {
 
 KeepAliveReport Pool::keep_alive_report() const {
   std::lock_guard lock(mu_);
-  return {state_.stats(), state_.window(), spec_.memory_mb};
+  const IdleHistogram& h = state_.history();
+  return {state_.stats(),
+          state_.window(),
+          spec_.memory_mb,
+          state_.config().policy ? state_.config().policy->Name() : std::string("fixed"),
+          h.bin(),
+          h.counts(),
+          h.oob(),
+          state_.idle_since()};
 }
 
 bool Pool::Evict(WorkerId worker) {

@@ -88,11 +88,18 @@ struct InvokeResult {
   std::string log_stream;        // the log stream of the worker, when it failed or answered 4xx/5xx
 };
 
-// The keep-alive counters of a pool (PoolState::stats), its current window and worker size.
+// The keep-alive counters of a pool (PoolState::stats), its current window and worker size;
+// /metrics renders it (thaw_keepalive) and so does the thaw/KeepAlive CloudWatch namespace
+// (server/metrics_wiring), which also shows the policy and its learned histogram.
 struct KeepAliveReport {
   KeepAliveStats stats;
   KeepAliveWindow window;
   int64_t memory_mb = 0;
+  std::string policy;                  // KeepAlivePolicy::Name(): "adaptive", "fixed:600"
+  Micros bin{0};                       // the idle-time histogram's bin width
+  std::vector<int64_t> idle_counts;    // idle times per bin
+  int64_t idle_out_of_range = 0;       // idle times beyond the last bin
+  std::optional<WallTime> idle_since;  // the current idle period's start; none while busy
 };
 
 struct PoolCounts {

@@ -131,6 +131,8 @@ class PoolState {
   const IdleHistogram& history() const { return history_; }
   // The window of the current (or, while busy, the last) idle period.
   const KeepAliveWindow& window() const { return window_; }
+  // When the current idle period began (nothing in flight since); none while busy.
+  const std::optional<WallTime>& idle_since() const { return idle_since_; }
 
   int in_flight() const { return in_flight_; }
   size_t waiting() const { return waiters_.size(); }

@@ -156,6 +156,7 @@ Status MetricsService::FlushLocked() {
 
 Result<std::vector<MinutePoint>> MetricsService::Fetch(const SeriesKey& key, Minute from,
                                                        Minute to) {
+  if (IsLiveNamespace(key.ns)) return FetchLive(key, from, to);
   std::lock_guard lock(mu_);
   DrainLocked();
   std::string canonical = key.Canonical();
@@ -181,7 +182,31 @@ Result<std::vector<MinutePoint>> MetricsService::Fetch(const SeriesKey& key, Min
   return out;
 }
 
+Result<std::vector<MinutePoint>> MetricsService::FetchLive(const SeriesKey& key, Minute from,
+                                                           Minute to) const {
+  std::vector<MinutePoint> out;
+  Minute now = MinuteOf(clock_.Now());
+  if (!gauges_ || now < from || now >= to) return out;
+  std::string endpoint;
+  for (const auto& [name, value] : key.dims) {
+    if (name == "EndpointName") endpoint = value;
+  }
+  if (endpoint.empty()) return out;  // every live series has one
+  for (const GaugeValue& g : gauges_(endpoint)) {
+    if (g.key == key) {
+      Aggregate a;
+      a.Add(g.value);
+      out.push_back({now, std::move(a)});
+      break;
+    }
+  }
+  return out;
+}
+
 Result<std::vector<SeriesInfo>> MetricsService::ListSeries() {
+  std::vector<GaugeValue> live;
+  if (gauges_) live = gauges_("");  // outside mu_: the source takes the fleet's locks
+  Minute now = MinuteOf(clock_.Now());
   std::lock_guard lock(mu_);
   DrainLocked();
   THAW_ASSIGN_OR_RETURN(std::vector<store::MetricSeriesRow> rows, store_.ListMetricSeries());
@@ -204,8 +229,12 @@ Result<std::vector<SeriesInfo>> MetricsService::ListSeries() {
     if (!inserted) it->second.last_minute = std::max(it->second.last_minute, last);
   }
   std::vector<SeriesInfo> out;
-  out.reserve(all.size());
+  out.reserve(all.size() + live.size());
   for (auto& [canonical, info] : all) out.push_back(std::move(info));
+  for (GaugeValue& g : live) {
+    std::string unit(LiveUnit(g.key.ns, g.key.metric));
+    out.push_back({std::move(g.key), std::move(unit), now});
+  }
   return out;
 }
 

@@ -9,6 +9,8 @@
 //   Stop():                                        a last drain + flush
 //   Fetch/ListSeries (blocking pool):              drain, then stored rows ⊕ unflushed deltas
 //   PrometheusText (GET /metrics):                 drain, then render the counters/histograms
+//   live namespaces (thaw/KeepAlive, live_gauges.h): Fetch/ListSeries ask the GaugeSource, no
+//                   lock of ours held, nothing stored
 //
 // Reads drain the recorder first, so a query sees every invocation answered before it. `mu_`
 // serialises the aggregator, a flush and a read, so a read never counts a delta twice or misses
@@ -26,6 +28,7 @@
 #include "metrics/aggregator.h"
 #include "metrics/buffered_recorder.h"
 #include "metrics/catalog.h"
+#include "metrics/live_gauges.h"
 #include "metrics/prometheus.h"
 #include "store/store.h"
 
@@ -57,6 +60,9 @@ class MetricsService final : public Recorder {
 
   void Record(const InvocationRecord& record) override { recorder_.Record(record); }
 
+  // The live namespaces' source (live_gauges.h); set before the service answers queries.
+  void set_gauge_source(GaugeSource source) { gauges_ = std::move(source); }
+
   // Starts the metrics thread. Stop() ends it after a final flush; idempotent.
   void Start();
   void Stop();
@@ -66,9 +72,10 @@ class MetricsService final : public Recorder {
   // Drains and writes every pending delta now.
   Status Flush(WallTime now);
 
-  // The minutes of one series with from <= minute < to (stored ⊕ pending), in minute order.
+  // The minutes of one series with from <= minute < to (stored ⊕ pending), in minute order. A
+  // live series (live_gauges.h) has one point, its value now, at the current minute.
   Result<std::vector<MinutePoint>> Fetch(const SeriesKey& key, Minute from, Minute to);
-  // Every series with data (stored ⊕ pending).
+  // Every series with data (stored ⊕ pending), then the live series there are now.
   Result<std::vector<SeriesInfo>> ListSeries();
 
   // The invocation counters and histograms in the Prometheus text format (prometheus.h), after
@@ -80,6 +87,7 @@ class MetricsService final : public Recorder {
 
  private:
   void DrainLocked();
+  Result<std::vector<MinutePoint>> FetchLive(const SeriesKey& key, Minute from, Minute to) const;
   Status FlushLocked();
   void Run();
 
@@ -87,6 +95,7 @@ class MetricsService final : public Recorder {
   const Clock& clock_;
   const MetricsOptions options_;
   SampleSource source_;
+  GaugeSource gauges_;
   BufferedRecorder recorder_;
 
   std::mutex mu_;  // guards aggregator_, prometheus_, the flush/prune schedule, store I/O order

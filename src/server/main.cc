@@ -320,6 +320,7 @@ int Serve(const ServeOptions& opts) {
   metrics_opts.flush_interval = std::chrono::seconds(opts.metrics_flush_seconds);
   metrics::MetricsService metrics(**store, clock, metrics_opts,
                                   MakeSampleSource(fleet, serving, launcher));
+  metrics.set_gauge_source(MakeGaugeSource(fleet, serving));  // thaw/KeepAlive (issue 9)
 
   const bool metrics_on = opts.metrics == "on";
   if (metrics_on) {

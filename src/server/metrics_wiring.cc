@@ -81,4 +81,67 @@ metrics::SampleSource MakeSampleSource(fleet::Fleet& fleet, const TrackingServin
   };
 }
 
+std::vector<metrics::GaugeValue> KeepAliveGaugeValues(const std::string& endpoint,
+                                                      const std::string& variant,
+                                                      const fleet::KeepAliveReport& r) {
+  using metrics::GaugeValue;
+  using metrics::SeriesKey;
+  const std::string ns(metrics::kKeepAliveNamespace);
+  auto seconds = [](std::chrono::microseconds d) { return static_cast<double>(d.count()) / 1e6; };
+  std::vector<GaugeValue> out;
+  auto put = [&](const char* name, double value, metrics::Dimensions extra = {}) {
+    metrics::Dimensions dims = {{"EndpointName", endpoint}, {"VariantName", variant}};
+    for (auto& d : extra) dims.push_back(std::move(d));
+    out.push_back({SeriesKey::Make(ns, name, std::move(dims)), value});
+  };
+  // "fixed:600" → fixed: the window itself is KeepAliveSeconds.
+  put("Policy", 1, {{"Policy", r.policy.substr(0, r.policy.find(':'))}});
+  put("KeepAliveSeconds", seconds(r.window.keep_alive));
+  put("PrewarmAfterSeconds", seconds(r.window.prewarm_after));
+  if (r.idle_since) {
+    double idle_start = ToEpochSeconds(*r.idle_since);
+    if (r.window.prewarm_after.count() > 0) {
+      put("PrewarmAt", idle_start + seconds(r.window.prewarm_after));
+    }
+    put("RetireAt", idle_start + seconds(r.window.keep_alive));
+  }
+  for (size_t i = 0; i < r.idle_counts.size(); ++i) {
+    if (r.idle_counts[i] > 0) {
+      put("IdleTimes", static_cast<double>(r.idle_counts[i]), {{"Bin", std::to_string(i)}});
+    }
+  }
+  put("IdleTimesOutOfRange", static_cast<double>(r.idle_out_of_range));
+  put("IdleTimeBinSeconds", seconds(r.bin));
+  put("Requests", static_cast<double>(r.stats.requests));
+  put("ColdStarts", static_cast<double>(r.stats.cold_starts));
+  put("Prewarms", static_cast<double>(r.stats.prewarms));
+  put("PrewarmHits", static_cast<double>(r.stats.prewarm_hits));
+  put("WastedPrewarms", static_cast<double>(r.stats.prewarm_wasted));
+  double idle_s = static_cast<double>(r.stats.idle_worker_us) / 1e6;
+  put("IdleWorkerSeconds", idle_s);
+  put("IdleGBSeconds", idle_s * static_cast<double>(r.memory_mb) / 1024.0);
+  return out;
+}
+
+metrics::GaugeSource MakeGaugeSource(fleet::Fleet& fleet, const TrackingServing& serving) {
+  return [&fleet, &serving](const std::string& endpoint) {
+    std::vector<metrics::GaugeValue> out;
+    std::set<std::string> names;
+    if (endpoint.empty()) {
+      names = serving.endpoints();
+    } else {
+      names.insert(endpoint);
+    }
+    for (const std::string& name : names) {
+      std::shared_ptr<fleet::Pool> pool = fleet.Find(name);
+      if (!pool) continue;
+      for (metrics::GaugeValue& g :
+           KeepAliveGaugeValues(name, pool->spec().variant, pool->keep_alive_report())) {
+        out.push_back(std::move(g));
+      }
+    }
+    return out;
+  };
+}
+
 }  // namespace thaw::server

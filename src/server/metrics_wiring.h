@@ -7,6 +7,8 @@
 //                     through); its cgroup usage is read through `usage` (Zygote::MemoryUsage)
 //   MakeSampleSource  per live endpoint: busy workers, MaxConcurrency, ProvisionedConcurrency
 //                     from the fleet, and each live worker's memory use ÷ its limit
+//   MakeGaugeSource   the thaw/KeepAlive namespace (metrics/live_gauges.h) from each live
+//                     endpoint's keep-alive snapshot (Pool::keep_alive_report)
 
 #include <functional>
 #include <map>
@@ -17,6 +19,7 @@
 #include "control/serving.h"
 #include "fleet/fleet.h"
 #include "fleet/launcher.h"
+#include "metrics/live_gauges.h"
 #include "metrics/record.h"
 
 namespace thaw::server {
@@ -59,5 +62,14 @@ class TrackingLauncher final : public fleet::Launcher {
 
 metrics::SampleSource MakeSampleSource(fleet::Fleet& fleet, const TrackingServing& serving,
                                        TrackingLauncher& launcher);
+
+// The thaw/KeepAlive values of one variant (pure): every metric of KeepAliveGauges() but
+// PrewarmAt and RetireAt, which exist only while the endpoint is idle (and PrewarmAt only with a
+// pre-warm window), and IdleTimes, one series per non-empty bin.
+std::vector<metrics::GaugeValue> KeepAliveGaugeValues(const std::string& endpoint,
+                                                      const std::string& variant,
+                                                      const fleet::KeepAliveReport& report);
+
+metrics::GaugeSource MakeGaugeSource(fleet::Fleet& fleet, const TrackingServing& serving);
 
 }  // namespace thaw::server

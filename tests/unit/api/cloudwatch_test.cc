@@ -6,6 +6,7 @@
 #include "api/error_table.h"
 #include "fakes/fake_clock.h"
 #include "fakes/temp_dir.h"
+#include "metrics/live_gauges.h"
 
 namespace thaw::api {
 namespace {
@@ -329,6 +330,91 @@ TEST_F(CloudWatchOps, ListMetricsFilters) {
   EXPECT_TRUE((*recent)["Metrics"].empty());
   EXPECT_EQ(Run("ListMetrics", {{"RecentlyActive", "PT1H"}}).status().code(),
             Code::kInvalidArgument);
+}
+
+// thaw/KeepAlive is served from a live snapshot (metrics/live_gauges.h): one datapoint, the value
+// now, in the current minute; listed by ListMetrics with its extra dimensions.
+TEST_F(CloudWatchOps, LiveKeepAliveNamespaceAnswersTheCurrentValue) {
+  int calls = 0;
+  metrics_.set_gauge_source([&](const std::string& endpoint) {
+    ++calls;
+    std::vector<metrics::GaugeValue> out;
+    for (std::string ep : {"ep", "other"}) {
+      if (!endpoint.empty() && endpoint != ep) continue;
+      auto key = [&](const char* name, metrics::Dimensions extra = {}) {
+        metrics::Dimensions d = {{"EndpointName", ep}, {"VariantName", "AllTraffic"}};
+        for (auto& e : extra) d.push_back(e);
+        return metrics::SeriesKey::Make("thaw/KeepAlive", name, std::move(d));
+      };
+      out.push_back({key("KeepAliveSeconds"), 600});
+      out.push_back({key("RetireAt"), kT0 + 7200 + 600});
+      out.push_back({key("IdleTimes", {{"Bin", "3"}}), 4});
+      out.push_back({key("Policy", {{"Policy", "adaptive"}}), 1});
+    }
+    return out;
+  });
+  json ka = Stats({{"Namespace", "thaw/KeepAlive"},
+                   {"MetricName", "KeepAliveSeconds"},
+                   {"StartTime", kT0 + 7200 - 600},
+                   {"EndTime", kT0 + 7200 + 60},
+                   {"Statistics", {"Maximum", "SampleCount"}}});
+  auto r = Run("GetMetricStatistics", ka);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ((*r)["Datapoints"].size(), 1u);
+  EXPECT_EQ((*r)["Datapoints"][0]["Maximum"], 600.0);
+  EXPECT_EQ((*r)["Datapoints"][0]["SampleCount"], 1.0);
+  EXPECT_EQ((*r)["Datapoints"][0]["Timestamp"], kT0 + 7200);  // the current minute
+  EXPECT_EQ((*r)["Datapoints"][0]["Unit"], "Seconds");
+  // No history: a window without the current minute has no datapoint.
+  auto past = Run("GetMetricStatistics", Stats({{"Namespace", "thaw/KeepAlive"},
+                                                {"MetricName", "KeepAliveSeconds"},
+                                                {"EndTime", kT0 + 3600}}));
+  ASSERT_TRUE(past.ok());
+  EXPECT_TRUE((*past)["Datapoints"].empty());
+
+  // GetMetricData: epoch seconds survive as float64 (Maximum is exact), a Bin series.
+  json q = {{"StartTime", kT0 + 7200 - 600}, {"EndTime", kT0 + 7200 + 60}};
+  auto stat = [&](const char* id, const char* name, json dims) {
+    return json{
+        {"Id", id},
+        {"MetricStat",
+         {{"Metric", {{"Namespace", "thaw/KeepAlive"}, {"MetricName", name}, {"Dimensions", dims}}},
+          {"Period", 60},
+          {"Stat", "Maximum"}}}};
+  };
+  json bin = Dims();
+  bin.push_back({{"Name", "Bin"}, {"Value", "3"}});
+  q["MetricDataQueries"] = {stat("retire", "RetireAt", Dims()), stat("bin", "IdleTimes", bin)};
+  auto d = Run("GetMetricData", q);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ((*d)["MetricDataResults"][0]["Values"][0], kT0 + 7200 + 600);
+  EXPECT_EQ((*d)["MetricDataResults"][1]["Values"][0], 4.0);
+
+  auto list = Run("ListMetrics",
+                  {{"Namespace", "thaw/KeepAlive"},
+                   {"Dimensions", json::array({{{"Name", "EndpointName"}, {"Value", "ep"}}})}});
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  ASSERT_EQ((*list)["Metrics"].size(), 4u);
+  bool policy = false;
+  for (const json& m : (*list)["Metrics"]) {
+    if (m["MetricName"] == "Policy") {
+      policy = true;
+      EXPECT_EQ(m["Dimensions"].size(), 3u);
+      EXPECT_EQ(m["Dimensions"][0]["Name"], "EndpointName");
+      EXPECT_EQ(m["Dimensions"][1]["Name"], "Policy");
+      EXPECT_EQ(m["Dimensions"][1]["Value"], "adaptive");
+    }
+  }
+  EXPECT_TRUE(policy);
+  // A live series is recently active, and never stored: the stored namespaces are unchanged.
+  auto recent = Run("ListMetrics", {{"Namespace", "thaw/KeepAlive"}, {"RecentlyActive", "PT3H"}});
+  ASSERT_TRUE(recent.ok());
+  EXPECT_EQ((*recent)["Metrics"].size(), 8u);
+  ASSERT_TRUE(metrics_.Flush(clock_.Now()).ok());
+  auto stored = store_->ListMetricSeries();
+  ASSERT_TRUE(stored.ok());
+  EXPECT_TRUE(stored->empty());
+  EXPECT_GT(calls, 0);
 }
 
 }  // namespace
