@@ -58,19 +58,15 @@ void Price(CostRow& row, const Prices& prices, double window_s) {
 }  // namespace
 
 const std::vector<InstancePrice>& InstancePrices() {
-  // Real-time inference, on demand, USD/hour. --instance-price overrides any of them.
-  static const std::vector<InstancePrice> kTable = {
-      // The seed's own comparison (/work/shared/seed/sagemaker-serverless-inference.md,
-      // "persistent_hourly_rate = 0.134"): what `--compare ml.m5.large` reproduces.
-      {"ml.m5.large", 8192, 0.134},
-      // The others: us-east-1 list prices as remembered from AWS's pricing page (2024-25), not
-      // checked against it in this code base; approximate.
-      {"ml.t2.medium", 4096, 0.056},
-      {"ml.m5.xlarge", 16384, 0.230},
-      {"ml.m5.2xlarge", 32768, 0.461},
-      {"ml.c5.large", 4096, 0.102},
-      {"ml.c5.xlarge", 8192, 0.204},
-  };
+  // Real-time inference, on demand, USD/hour, from prices.json (ml.m5.large: the seed's own
+  // "persistent_hourly_rate = 0.134"; the others approximate). --instance-price overrides.
+  static const std::vector<InstancePrice> kTable = [] {
+    std::vector<InstancePrice> out;
+    for (const prices::Instance& i : prices::kInstances) {
+      out.push_back({i.type, static_cast<int64_t>(i.memory_mb), i.usd_per_hour});
+    }
+    return out;
+  }();
   return kTable;
 }
 

@@ -24,21 +24,23 @@
 #include "cli/console.h"
 #include "cli/http_client.h"
 #include "cli/options.h"
+#include "cli/prices_table.h"
 #include "common/clock.h"
 #include "common/status.h"
 
 namespace thaw::cli {
 
-// AWS list prices, us-east-1, as published for SageMaker (2024-25): Serverless Inference compute
-// $0.0000200 per second per GB (1 GB $0.0000200/s … 6 GB $0.0001200/s); no per-request fee.
-inline constexpr double kDefaultPricePerGbSecond = 0.0000200;
-inline constexpr double kDefaultPricePerRequest = 0.0;
-// Serverless Inference with Provisioned Concurrency, us-east-1: APPROXIMATE figures, written from
-// memory of AWS's SageMaker pricing page (not checked against it in this code base): allocated
-// provisioned concurrency ≈ $0.0000048 per GB-second, inference duration on it ≈ $0.0000100 per
-// GB-second. Override with --price-provisioned-gb-second / --price-provisioned-inference-gb-second.
-inline constexpr double kDefaultPriceProvisionedPerGbSecond = 0.0000048;
-inline constexpr double kDefaultPriceProvisionedInferencePerGbSecond = 0.0000100;
+// The prices come from src/cli/prices.json, the one table `thaw cost` and the web console share
+// (compiled in at build time as cli/prices_table.h). Serverless Inference compute, on demand:
+// the us-east-1 list price, $0.0000200 per second per GB; no per-request fee. Provisioned
+// concurrency (allocated, and inference on it): APPROXIMATE figures from memory of AWS's
+// pricing page, not checked against it in this code base; override with
+// --price-provisioned-gb-second / --price-provisioned-inference-gb-second.
+inline constexpr double kDefaultPricePerGbSecond = prices::kPerGbSecond;
+inline constexpr double kDefaultPricePerRequest = prices::kPerRequest;
+inline constexpr double kDefaultPriceProvisionedPerGbSecond = prices::kProvisionedPerGbSecond;
+inline constexpr double kDefaultPriceProvisionedInferencePerGbSecond =
+    prices::kProvisionedInferencePerGbSecond;
 
 struct InstancePrice {
   const char* type;

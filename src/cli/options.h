@@ -7,6 +7,8 @@
 #include <variant>
 #include <vector>
 
+#include "cli/prices_table.h"
+
 namespace thaw::cli {
 
 struct ClientOptions {
@@ -37,12 +39,13 @@ struct ClientOptions {
   std::string since;          // --since 24h
   std::string start;          // --start / --end: ISO-8601 UTC or epoch seconds
   std::string end;
-  double price_per_gb_second = 0.0000200;
-  double price_per_request = 0.0;
-  double price_provisioned_gb_second = 0.0000048;            // see cost.h
-  double price_provisioned_inference_gb_second = 0.0000100;  // see cost.h
-  std::string instance;                                      // "" = the instance of similar memory
-  double instance_price = -1;                                // USD/hour; < 0 = the table's
+  // Defaults: src/cli/prices.json (cost.h).
+  double price_per_gb_second = prices::kPerGbSecond;
+  double price_per_request = prices::kPerRequest;
+  double price_provisioned_gb_second = prices::kProvisionedPerGbSecond;
+  double price_provisioned_inference_gb_second = prices::kProvisionedInferencePerGbSecond;
+  std::string instance;        // "" = the instance of similar memory
+  double instance_price = -1;  // USD/hour; < 0 = the table's
   bool json = false;
   // logs (name is its positional ENDPOINT)
   bool follow = false;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 namespace thaw::cli {
@@ -138,6 +139,25 @@ TEST(Cost, CommandLineDefaultsAreTheListPrices) {
   EXPECT_EQ(o.price_per_gb_second, kDefaultPricePerGbSecond);
   EXPECT_EQ(o.price_provisioned_gb_second, kDefaultPriceProvisionedPerGbSecond);
   EXPECT_EQ(o.price_provisioned_inference_gb_second, kDefaultPriceProvisionedInferencePerGbSecond);
+}
+
+TEST(Cost, PricesAreTheSharedJsonFile) {
+  // src/cli/prices.json is the one source: the console imports it, the build compiles it in.
+  std::ifstream in(THAW_PRICES_JSON);
+  ASSERT_TRUE(in) << THAW_PRICES_JSON;
+  auto j = nlohmann::json::parse(in);
+  EXPECT_EQ(kDefaultPricePerGbSecond, j["serverless"]["per_gb_second"].get<double>());
+  EXPECT_EQ(kDefaultPricePerRequest, j["serverless"]["per_request"].get<double>());
+  EXPECT_EQ(kDefaultPriceProvisionedPerGbSecond,
+            j["serverless"]["provisioned_per_gb_second"].get<double>());
+  EXPECT_EQ(kDefaultPriceProvisionedInferencePerGbSecond,
+            j["serverless"]["provisioned_inference_per_gb_second"].get<double>());
+  ASSERT_EQ(InstancePrices().size(), j["instances"].size());
+  for (size_t i = 0; i < InstancePrices().size(); ++i) {
+    EXPECT_EQ(InstancePrices()[i].type, j["instances"][i]["type"].get<std::string>());
+    EXPECT_EQ(InstancePrices()[i].memory_mb, j["instances"][i]["memory_mb"].get<int64_t>());
+    EXPECT_EQ(InstancePrices()[i].usd_per_hour, j["instances"][i]["usd_per_hour"].get<double>());
+  }
 }
 
 TEST(Cost, TheSeedsInstancePrice) {
