@@ -12,6 +12,8 @@ export default defineConfig({
     emptyOutDir: true,
     chunkSizeWarningLimit: 2000,
     sourcemap: false,
+    // Imported files (the Pareto plot) are copied into assets/, never inlined as data: URLs.
+    assetsInlineLimit: 0,
   },
   test: {
     include: ["test/**/*.test.ts"],

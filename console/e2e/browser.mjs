@@ -136,6 +136,55 @@ try {
     await shot("06-endpoint");
   });
 
+  await run("cost panel", async () => {
+    // Recomputed after each test invoke: wait until it counts the three.
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="cost-report"]')?.dataset.requests) >= 3,
+      null, { timeout: 60000, polling: 500 });
+    result.costReport = await page.getByTestId("cost-report").evaluate((e) => ({ ...e.dataset }));
+    result.cost = await page.getByTestId("cost-usd").innerText();
+    result.costInstanceUsd = await page.getByTestId("cost-instance-usd").innerText();
+    // The same instance comparison as thaw cost --compare.
+    await page.getByTestId("cost-compare").selectOption("ml.m5.large");
+    await page.locator('[data-testid="cost-report"][data-instance="ml.m5.large"]').waitFor({ timeout: 30000 });
+    result.costCompared = await page.getByTestId("cost-report").evaluate((e) => ({ ...e.dataset }));
+  });
+
+  await run("cost column of the endpoints list", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Endpoints" }).click();
+    const cell = page.locator(`tr[data-endpoint="${req.endpoint}"] [data-testid="list-cost"]`);
+    await cell.filter({ hasText: result.cost }).waitFor({ timeout: 30000 });
+    result.listCost = await cell.innerText();
+  });
+
+  await run("keep-alive page", async () => {
+    // Keyboard: the main navigation's link, then Enter.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Keep-alive" }).focus();
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Keep-alive", level: 1 }).waitFor({ timeout: 15000 });
+    const card = page.locator(`[data-testid="ka-card"][data-endpoint="${req.endpoint}"]`);
+    await card.locator('[data-testid="ka-histogram"] rect.bar').first().waitFor({ timeout: 30000 });
+    result.keepAlive = {
+      policy: await card.getByTestId("ka-policy").innerText(),
+      histogramCount: Number(await card.getByTestId("ka-histogram").getAttribute("data-count")),
+      bars: await card.locator("rect.bar").count(),
+      window: await card.getByTestId("ka-window").innerText(),
+      retire: await card.getByTestId("ka-retire").innerText(),
+      cold: await card.getByTestId("ka-cold").innerText(),
+    };
+    await page.waitForFunction(() => {
+      const img = document.querySelector('[data-testid="pareto"] img');
+      return img && img.complete && img.naturalWidth > 0;
+    }, null, { timeout: 15000, polling: 200 });
+    result.pareto = {
+      src: await page.getByTestId("pareto").locator("img").getAttribute("src"),
+      caption: await page.getByTestId("pareto-command").innerText(),
+    };
+    await shot("12-keepalive");
+    await card.getByRole("link", { name: req.endpoint, exact: true }).click();
+    await page.getByTestId("status").filter({ hasText: "InService" }).waitFor({ timeout: 30000 });
+  });
+
   await run("update to another config", async () => {
     await page.getByRole("button", { name: "Update…" }).click();
     await page.locator("#update-config").selectOption(req.otherConfig);

@@ -7,6 +7,7 @@ import { clearSession, loadSession, saveSession, type Session } from "./session"
 import { renderDeploy } from "./views/deploy";
 import { renderEndpoint } from "./views/endpoint";
 import { renderEndpoints } from "./views/endpoints";
+import { renderKeepAlive } from "./views/keepalive";
 import { renderSignIn } from "./views/signin";
 
 const origin = window.location.origin;
@@ -20,7 +21,7 @@ function shell(s: Session, route: Route): HTMLElement {
   root.innerHTML = `
   <header class="top">
     <a class="brand" href="${routeHref({ page: "endpoints" })}">thaw <span>console</span></a>
-    <nav aria-label="Main">${nav({ page: "endpoints" }, "Endpoints")}${nav({ page: "deploy" }, "Deploy")}</nav>
+    <nav aria-label="Main">${nav({ page: "endpoints" }, "Endpoints")}${nav({ page: "deploy" }, "Deploy")}${nav({ page: "keepalive" }, "Keep-alive")}</nav>
     <div class="who"><span class="muted small" title="access key id">${esc(s.accessKeyId)} · ${esc(s.region)}</span>
     <button id="signout">Sign out</button></div>
   </header>
@@ -67,6 +68,10 @@ function render() {
     case "deploy":
       document.title = "Deploy · thaw";
       page = renderDeploy(main, ctx);
+      break;
+    case "keepalive":
+      document.title = "Keep-alive · thaw";
+      page = renderKeepAlive(main, ctx);
       break;
     default:
       document.title = "Endpoints · thaw";

@@ -186,3 +186,12 @@ export function accountOf(arn: string | undefined, fallback = "123456789012"): s
   const m = /^arn:[^:]+:[^:]*:[^:]*:(\d{12}):/.exec(arn ?? "");
   return m ? m[1] : fallback;
 }
+
+// Cold or warm, as the server reports it: thaw adds `x-thaw-cold-start: true|false` to every
+// successful InvokeEndpoint answer (read from the SDK's raw HTTP response). "" when absent (an
+// older thaw, or another server).
+export const COLD_START_HEADER = "x-thaw-cold-start";
+export function startKind(headers: Record<string, string | undefined> | undefined): "cold start" | "warm" | "" {
+  const v = headers?.[COLD_START_HEADER]?.trim().toLowerCase();
+  return v === "true" ? "cold start" : v === "false" ? "warm" : "";
+}

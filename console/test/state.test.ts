@@ -170,3 +170,20 @@ describe("classifyError", () => {
     expect(classifyError({ name: "ValidationException", message: "bad", $metadata: { httpStatusCode: 400 } })).toEqual({ kind: "other", title: "ValidationException", message: "bad" });
   });
 });
+
+import { startKind } from "../src/state";
+describe("cold or warm", () => {
+  it("is read from the x-thaw-cold-start header", () => {
+    expect(startKind({ "x-thaw-cold-start": "true" })).toBe("cold start");
+    expect(startKind({ "x-thaw-cold-start": "false" })).toBe("warm");
+    expect(startKind({})).toBe("");
+    expect(startKind(undefined)).toBe("");
+  });
+});
+
+describe("keep-alive route", () => {
+  it("round-trips", () => {
+    expect(parseRoute("#/keep-alive")).toEqual({ page: "keepalive" });
+    expect(routeHref({ page: "keepalive" })).toBe("#/keep-alive");
+  });
+});

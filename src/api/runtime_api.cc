@@ -14,6 +14,8 @@ namespace {
 constexpr std::string_view kPrefix = "/endpoints/";
 constexpr std::string_view kSuffix = "/invocations";
 constexpr char kCustomAttributes[] = "X-Amzn-SageMaker-Custom-Attributes";
+// On every successful InvokeEndpoint answer: "true" when the request waited for a cold start.
+constexpr char kColdStartHeader[] = "x-thaw-cold-start";
 
 std::optional<std::string> Header(const Request& req, std::string_view name) {
   auto it = req.find(boost::beast::string_view(name.data(), name.size()));
@@ -154,6 +156,9 @@ boost::asio::awaitable<Response> RuntimeApi::Invoke(Request& req, RequestContext
   if (result.content_type) res.set(http::field::content_type, *result.content_type);
   if (result.custom_attributes) res.set(kCustomAttributes, *result.custom_attributes);
   res.set("x-Amzn-Invoked-Production-Variant", pool->spec().variant);
+  // thaw's own (clients ignore unknown x- headers): whether this request waited for a worker to
+  // start — the console's test invoke shows it as reported, not guessed.
+  res.set(kColdStartHeader, result.cold_start ? "true" : "false");
   res.set("x-amzn-RequestId", ctx.request_id);
   res.keep_alive(req.keep_alive());
   res.body() = std::move(result.body);

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from thaw_harness import CREDENTIALS, REGION, REPO_ROOT, XGBOOST_IMAGE, ModelStore, thaw_binary, unique
+from thaw_harness import (CREDENTIALS, REGION, REPO_ROOT, XGBOOST_IMAGE, ModelStore, client_env,
+                          thaw_binary, unique)
 
 CONSOLE_SRC = REPO_ROOT / "console"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -35,6 +36,13 @@ def get(server, target, method="GET", headers=None):
     body = res.read()
     conn.close()
     return res.status, dict(res.getheaders()), body
+
+
+def thaw_cost(server, *args):
+    proc = subprocess.run([str(thaw_binary()), "cost", "--endpoint-url", server.endpoint_url, *args],
+                          capture_output=True, text=True, env=client_env(), timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +94,8 @@ def test_console_in_a_browser(launch, built, tmp_path):
         pytest.fail("node or console/node_modules missing (scripts/install-deps.sh, cmake build)")
     if not CHROMIUM.exists():
         pytest.fail("/usr/bin/chromium missing (scripts/install-deps.sh installs Debian's chromium)")
-    server = launch()
+    # 1-second keep-alive histogram bins (the test option): the keep-alive page shows bars soon.
+    server = launch("--keep-alive-bin-ms", "1000")
     sm = server.client()
     store = ModelStore(server.data_dir, bucket="thaw-console-e2e")
     model_uri = store.xgboost()
@@ -124,12 +133,39 @@ def test_console_in_a_browser(launch, built, tmp_path):
     assert "Failed to extract model data archive" in out["failureReason"]
     assert len(out["responses"]) == 3
     assert all(0.0 <= float(r) <= 1.0 for r in out["responses"])
-    assert out["starts"][-1] == "warm"  # the worker the first invocations used is idle now
+    # Cold or warm as the server reports it (x-thaw-cold-start): the trial worker is retired after
+    # the deploy, so the first invocation starts one; it is idle for the next ones.
+    assert out["starts"] == ["cold start", "warm", "warm"], out["starts"]
     assert int(out["tileInvocations"]) >= 3
     assert out["cost"].startswith("$")
+    # The cost panel is thaw cost's figure for the same window, at the same prices.
+    report = out["costReport"]
+    assert float(report["requests"]) == 3
+    billed = json.loads(thaw_cost(server, "--endpoint", request["endpoint"], "--start", report["start"],
+                                  "--end", report["end"], "--json"))
+    total = billed["Total"]
+    assert total["Requests"] == 3
+    assert abs(float(report["serverlessUsd"]) - total["ServerlessCostUSD"]) <= 1e-12
+    assert abs(float(report["instanceUsd"]) - total["InstanceCostUSD"]) <= 1e-12
+    assert report["instance"] == total["InstanceType"]
+    assert out["cost"] == "$%.6f" % total["ServerlessCostUSD"]
+    compared = out["costCompared"]
+    vs_m5 = json.loads(thaw_cost(server, "--endpoint", request["endpoint"], "--start", compared["start"],
+                                 "--end", compared["end"], "--compare", "ml.m5.large", "--json"))["Total"]
+    assert abs(float(compared["instanceUsd"]) - vs_m5["InstanceCostUSD"]) <= 1e-12
+    assert out["listCost"] == out["cost"]
+    # The keep-alive page: the adaptive policy's learned histogram from the invocations above.
+    ka = out["keepAlive"]
+    assert ka["policy"] == "adaptive"
+    assert ka["histogramCount"] >= 2 and ka["bars"] >= 1, ka
+    assert int(ka["cold"]) >= 1
+    assert out["pareto"]["src"].startswith("/console/assets/pareto") and out["pareto"]["src"].endswith(".svg")
+    assert out["pareto"]["caption"].startswith("thaw simulate ") and "--sweep" in out["pareto"]["caption"]
+    status, headers, svg = get(server, out["pareto"]["src"])
+    assert status == 200 and headers["Content-Type"].startswith("image/svg+xml") and b"<svg" in svg
     assert out["logLine"]
     for name in ["01-signin", "03-endpoints-empty", "05-deploy-inservice", "06-endpoint",
-                 "08-delete-dialog", "10-endpoints-narrow"]:
+                 "08-delete-dialog", "10-endpoints-narrow", "12-keepalive"]:
         assert (SCREENSHOTS / f"{name}.png").stat().st_size > 1000
     # What the browser did, seen from boto3.
     names = [e["EndpointName"] for e in sm.list_endpoints()["Endpoints"]]

@@ -1,8 +1,9 @@
 // One endpoint: status and deployed config, live charts (every REFRESH_MS.endpoint), a test-invoke
 // panel, a live log tail (FilterLogEvents), update to another config and delete.
 
-import { GetMetricDataCommand, ListMetricsCommand } from "@aws-sdk/client-cloudwatch";
-import { BILLING_NS, INSTANCE, PRICE_PER_GB_S, costReport, formatUsd, wholeRange, type BilledSeries } from "../cost";
+import { GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { fetchBilling } from "../billing";
+import { DEFAULT_PRICES, INSTANCE_PRICES, computeCost, formatUsd, wholeRange } from "../cost";
 import { FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import {
   DeleteEndpointCommand,
@@ -20,7 +21,7 @@ import { classifyError } from "../errors";
 import { formatClock, formatCount, formatMemory, formatMicros, statusClass } from "../format";
 import { ENDPOINT_SERIES, alignSeries, alignedRange, buildQueries, lastNonNull, resultsById, sum, timeAxis } from "../metrics";
 import { routeHref } from "../router";
-import { LogWindow, serverlessOf } from "../state";
+import { LogWindow, serverlessOf, startKind } from "../state";
 import { WorkerHistory, fetchWorkers } from "../workers";
 
 const WINDOW_MINUTES = 30;
@@ -215,39 +216,36 @@ export function renderEndpoint(el: HTMLElement, ctx: AppContext, name: string): 
   }
 
   // The cost report: every billing series of this endpoint (any memory size it ran with), summed
-  // since the endpoint was created.
+  // since the endpoint was created (whole minutes), priced as `thaw cost --start S --end E
+  // --endpoint NAME` prices it: the same code path, the same prices (src/cli/prices.json).
+  let compareWith = "";
   async function cost() {
     if (!createdMs) return;
-    const listed = await ctx.clients.cloudwatch.send(
-      new ListMetricsCommand({ Namespace: BILLING_NS, Dimensions: [{ Name: "EndpointName", Value: name }] }),
-    );
-    const metrics = (listed.Metrics ?? []).filter((m) => m.MetricName && m.Dimensions);
     const range = wholeRange(createdMs, Date.now());
-    const values = new Map<string, number>();
-    if (metrics.length) {
-      const r = await ctx.clients.cloudwatch.send(
-        new GetMetricDataCommand({
-          MetricDataQueries: metrics.map((m, i) => ({ Id: `b${i}`, MetricStat: { Metric: m, Period: range.period, Stat: "Sum" } })),
-          StartTime: new Date(range.start),
-          EndTime: new Date(range.end),
-        }),
-      );
-      for (const [id, res] of resultsById(r.MetricDataResults)) values.set(id, sum(res.Values ?? []));
-    }
-    const billed: BilledSeries[] = [];
-    const provisioned: BilledSeries[] = [];
-    metrics.forEach((m, i) => {
-      const dim = (n: string) => m.Dimensions!.find((d) => d.Name === n)?.Value ?? "";
-      const series = { memoryMb: Number(dim("MemorySizeInMB")), capacity: dim("Capacity"), value: values.get(`b${i}`) ?? 0 };
-      if (m.MetricName === "BilledDuration") billed.push(series);
-      else if (m.MetricName === "ProvisionedConcurrencySeconds") provisioned.push(series);
+    const { billed, provisioned } = await fetchBilling(ctx.clients.cloudwatch, name, range);
+    const report = computeCost(billed, { ...DEFAULT_PRICES, instanceType: compareWith }, range.start, range.end, provisioned);
+    const c = report.total;
+    const gb = (v: number) => v.toFixed(3);
+    $(el, "#cost").innerHTML = `<dl class="kv" data-testid="cost-report" data-start="${range.start / 1000}" data-end="${range.end / 1000}"
+        data-requests="${c.requests}" data-serverless-usd="${c.serverlessUsd}" data-instance-usd="${c.instanceUsd}" data-instance="${esc(c.instanceType)}">
+      <dt>Serverless</dt><dd><strong data-testid="cost-usd">${formatUsd(c.serverlessUsd)}</strong> · ${formatCount(c.requests)} requests,
+        ${formatUsd(c.monthlyUsd)}/month at this rate</dd>
+      <dt>On demand</dt><dd>${gb(c.gbSeconds - c.provisionedGbSeconds)} GB-s at $${DEFAULT_PRICES.perGbSecond}/GB-s</dd>
+      <dt>Provisioned</dt><dd data-testid="cost-provisioned">${c.provisionedSeconds ? `${formatUsd(c.provisionedUsd)} · ${gb(c.provisionedAllocatedGbSeconds)} GB-s held at $${DEFAULT_PRICES.perProvisionedGbSecond}/GB-s; ${gb(c.provisionedGbSeconds)} GB-s invoked at $${DEFAULT_PRICES.perProvisionedInferenceGbSecond}/GB-s` : "none"}</dd>
+      <dt><label for="cost-compare">Always-on</label></dt><dd><select id="cost-compare" data-testid="cost-compare">
+        <option value="">similar memory (${esc(report.rows.length === 1 ? report.rows[0].instanceType : "–")})</option>
+        ${INSTANCE_PRICES.map((i) => `<option value="${esc(i.type)}" ${i.type === compareWith ? "selected" : ""}>${esc(i.type)} · ${formatMemory(i.memoryMb)} · $${i.usdPerHour}/h</option>`).join("")}
+        </select>
+        <div><span data-testid="cost-instance-usd">${formatUsd(c.instanceUsd)}</span> for the same ${(report.windowSeconds / 3600).toFixed(2)} h ·
+        ${c.savingsUsd >= 0 ? `saves ${formatUsd(c.savingsUsd)}` : `costs ${formatUsd(-c.savingsUsd)} more`}
+        · break-even ${c.breakEvenPerHour === null ? "–" : `${formatCount(Math.round(c.breakEvenPerHour))} requests/h`}</div></dd>
+    </dl><p class="muted small">thaw/Billing since creation (${new Date(range.start).toISOString().slice(0, 16)}Z →), priced as
+      <code>thaw cost --endpoint ${esc(name)} --start ${range.start / 1000} --end ${range.end / 1000}</code>: us-east-1 prices from
+      src/cli/prices.json (provisioned concurrency rates approximate).</p>`;
+    ($(el, "#cost-compare") as HTMLSelectElement).addEventListener("change", (ev) => {
+      compareWith = (ev.target as HTMLSelectElement).value;
+      void cost().catch((err) => fail("#cost", err, "cost-error"));
     });
-    const c = costReport(billed, provisioned, createdMs, Date.now());
-    $(el, "#cost").innerHTML = `<dl class="kv">
-      <dt>On-demand</dt><dd><strong data-testid="cost-usd">${formatUsd(c.onDemandUsd)}</strong> · ${c.onDemandGbS.toFixed(3)} GB-s at $${PRICE_PER_GB_S}/GB-s</dd>
-      <dt>Provisioned</dt><dd>${c.provisionedAllocatedGbS.toFixed(1)} GB-s held, ${c.provisionedInvocationGbS.toFixed(3)} GB-s invoked (rate not priced)</dd>
-      <dt>Always-on ${INSTANCE.name}</dt><dd>${formatUsd(c.instanceUsd)} for the same ${c.hours.toFixed(1)} h ($${INSTANCE.usdPerHour}/h)</dd>
-    </dl><p class="muted small">SageMaker Serverless us-east-1 prices; from thaw/Billing metrics since creation.</p>`;
   }
 
   async function refresh() {
@@ -283,25 +281,32 @@ export function renderEndpoint(el: HTMLElement, ctx: AppContext, name: string): 
     const out = $(el, "#invoke-result");
     out.innerHTML = `<p class="muted">Invoking…</p>`;
     const accept = String(f.get("accept") ?? "").trim();
-    // Cold or warm: a request finds a warm worker when one is idle just before it is sent.
-    const before = (await fetchWorkers(window.location.origin))?.get(name);
-    const start = before === undefined ? "" : before.idle > 0 ? "warm" : "cold start";
+    // Cold or warm, as the server reports it (x-thaw-cold-start, read from the raw response).
+    let start = "";
+    const command = new InvokeEndpointCommand({
+      EndpointName: name,
+      ContentType: String(f.get("contentType")),
+      Accept: accept || undefined,
+      Body: new TextEncoder().encode(String(f.get("body") ?? "")),
+    });
+    command.middlewareStack.add(
+      (next) => async (args) => {
+        const out = await next(args);
+        start = startKind((out.response as { headers?: Record<string, string> }).headers);
+        return out;
+      },
+      { step: "deserialize", name: "thawColdStartHeader" },
+    );
     const t0 = performance.now();
     try {
-      const r = await ctx.clients.runtime.send(
-        new InvokeEndpointCommand({
-          EndpointName: name,
-          ContentType: String(f.get("contentType")),
-          Accept: accept || undefined,
-          Body: new TextEncoder().encode(String(f.get("body") ?? "")),
-        }),
-      );
+      const r = await ctx.clients.runtime.send(command);
       const elapsed = performance.now() - t0;
       const text = new TextDecoder().decode(r.Body);
       out.innerHTML = `<div class="ok-box" data-testid="invoke-ok">
         <p><strong>200</strong> · ${esc(r.ContentType ?? "")} · <span data-testid="invoke-time">${elapsed.toFixed(1)} ms</span> round trip
         ${start ? `· <span data-testid="invoke-start">${start}</span>` : ""} · variant ${esc(r.InvokedProductionVariant ?? "–")}</p>
         <pre data-testid="invoke-response">${esc(text)}</pre></div>`;
+      void cost().catch((err) => fail("#cost", err, "cost-error")); // the invocation is billed now
     } catch (err) {
       const elapsed = performance.now() - t0;
       const c = classifyError(err);

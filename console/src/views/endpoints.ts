@@ -27,6 +27,8 @@ import {
   timeAxis,
   type MetricQuery,
 } from "../metrics";
+import { fetchBilling } from "../billing";
+import { DEFAULT_PRICES, computeCost, formatUsd, wholeRange } from "../cost";
 import { routeHref } from "../router";
 import { serverlessOf, type EndpointRow } from "../state";
 import { fetchWorkers } from "../workers";
@@ -100,6 +102,7 @@ export function renderEndpoints(el: HTMLElement, ctx: AppContext): Page {
       let metricsError: string | null = null;
       const spark = new Map();
       const hourly = new Map();
+      const costs = new Map<string, number>();
       try {
         for (const part of chunk(sparkQueries, 450)) {
           const r = await ctx.clients.cloudwatch.send(new GetMetricDataCommand({ MetricDataQueries: part, StartTime: new Date(sparkRange.start), EndTime: new Date(sparkRange.end), ScanBy: "TimestampAscending" }));
@@ -108,6 +111,14 @@ export function renderEndpoints(el: HTMLElement, ctx: AppContext): Page {
         for (const part of chunk(hourQueries, 450)) {
           const r = await ctx.clients.cloudwatch.send(new GetMetricDataCommand({ MetricDataQueries: part, StartTime: new Date(hour.end - 3600 * 1000), EndTime: new Date(hour.end), ScanBy: "TimestampAscending" }));
           for (const [k, v] of resultsById(r.MetricDataResults)) hourly.set(k, v);
+        }
+        // Cost so far: thaw/Billing since the oldest endpoint was created (an endpoint has no
+        // billing series before its own creation), priced as thaw cost prices it.
+        const oldest = Math.min(...rows.map((r) => (r.created ? new Date(r.created).getTime() : now)));
+        const range = wholeRange(oldest, now);
+        const { billed, provisioned } = await fetchBilling(ctx.clients.cloudwatch, undefined, range);
+        for (const row of computeCost(billed, DEFAULT_PRICES, range.start, range.end, provisioned).rows) {
+          costs.set(row.endpoint, (costs.get(row.endpoint) ?? 0) + row.serverlessUsd);
         }
       } catch (err) {
         const c = classifyError(err);
@@ -125,6 +136,7 @@ export function renderEndpoints(el: HTMLElement, ctx: AppContext): Page {
         <th scope="col">Last hour</th><th scope="col">Invocations</th><th scope="col">Errors</th>
         <th scope="col" title="ModelLatency p99 over the last hour">p99 latency</th>
         <th scope="col" title="Cold starts (ModelSetupTime samples) over the last hour">Cold starts</th>
+        <th scope="col" title="Serverless cost since creation (thaw/Billing, thaw cost's prices)">Cost so far</th>
         <th scope="col">Created</th></tr></thead>
         <tbody>${rows
           .map((r, i) => {
@@ -141,6 +153,7 @@ export function renderEndpoints(el: HTMLElement, ctx: AppContext): Page {
               <td><div class="spark" data-i="${i}" data-inv="${esc(JSON.stringify(inv))}" data-err="${esc(JSON.stringify(err))}"></div></td>
               <td class="num">${formatCount(sum(inv))}</td><td class="num">${formatCount(sum(err))}</td>
               <td class="num">${formatMicros(p99)}</td><td class="num">${formatCount(cold)}</td>
+              <td class="num" data-testid="list-cost">${metricsError ? "–" : formatUsd(costs.get(r.name) ?? 0)}</td>
               <td>${r.created ? formatAgo(new Date(r.created).getTime(), now) : "–"}</td></tr>`;
           })
           .join("")}</tbody></table></div>`;
