@@ -209,6 +209,12 @@ try {
     await page.setViewportSize({ width: 400, height: 800 });
     await page.getByTestId("endpoints-table").waitFor();
     await shot("10-endpoints-narrow");
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Keep-alive" }).click();
+    // The deleted endpoint has no keep-alive state; the failed one never served: empty state.
+    await page.getByTestId("ka-empty").waitFor({ timeout: 30000 });
+    await shot("13-keepalive-narrow");
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Endpoints" }).click();
+    await page.getByTestId("endpoints-table").waitFor();
   });
 
   await run("server unreachable", async () => {

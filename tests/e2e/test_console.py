@@ -165,7 +165,7 @@ def test_console_in_a_browser(launch, built, tmp_path):
     assert status == 200 and headers["Content-Type"].startswith("image/svg+xml") and b"<svg" in svg
     assert out["logLine"]
     for name in ["01-signin", "03-endpoints-empty", "05-deploy-inservice", "06-endpoint",
-                 "08-delete-dialog", "10-endpoints-narrow", "12-keepalive"]:
+                 "08-delete-dialog", "10-endpoints-narrow", "12-keepalive", "13-keepalive-narrow"]:
         assert (SCREENSHOTS / f"{name}.png").stat().st_size > 1000
     # What the browser did, seen from boto3.
     names = [e["EndpointName"] for e in sm.list_endpoints()["Endpoints"]]
