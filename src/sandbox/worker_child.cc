@@ -302,6 +302,8 @@ void BecomeForkedChild(const std::vector<int>& got) {
     n = recv(kNotifyFd, &go, 1, 0);
   } while (n < 0 && errno == EINTR);
   if (n != 1) _exit(0);
+  // Dies with the template (without a PID namespace, --sandbox unsafe-off, nothing else would).
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
 }  // namespace
