@@ -6,11 +6,12 @@ optionally, a baseline binary without it), in alternating rounds on a shared, no
         [--baseline /work/main/build/release/thaw] [--rounds 6] [--endpoints 20]
         [--tools /work/main/build/bench]
 
-Each mode is its own server (keep-alive 6 s, fixed policy, --auth none, the node budget opened
+Each mode is its own server (keep-alive 8 s, fixed policy, --auth none, the node budget opened
 so that every endpoint may hold a template) with the same endpoints: RandomForest of 100 trees
 on iris, code/inference.py with model_fn only, one JSON row. A round waits until every worker
 of a server has retired (and, templates on, until every endpoint has its template), then sends
-one request to each endpoint, in order, on one connection (bench/tools seq_client, as
+one request to each endpoint (templates that retired meanwhile are made again by an unmeasured
+request first), in order, on one connection (bench/tools seq_client, as
 run_bench.py's cold-start phase). Prints p50/p99 per round and mode, the medians and ranges over
 rounds, the pooled percentiles over every cold start of a mode, and the memory of the templates
 (RSS, PSS, private; /proc/<pid>/smaps_rollup).
@@ -31,7 +32,7 @@ from benchlib import build, cpu, measure, procs  # noqa: E402
 from benchlib.thaw import SKLEARN_IMAGE, Thaw  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-KEEP_ALIVE_S = 6
+KEEP_ALIVE_S = 8
 _SPAWNED_RE = re.compile(r"worker (\S+\.template\.\w+) spawned \(pid (\d+)\)")
 
 
@@ -99,6 +100,15 @@ def main():
 
         def settle(mode, thaw):
             want_templates = args.endpoints if mode == "templates on" else 0
+            procs.wait_for(lambda: idle_states(thaw)[0] == 0, 180, f"{mode}: no worker")
+            if idle_states(thaw)[1] < want_templates:
+                # Templates retired meanwhile (keep-alive after their last worker, while the other
+                # modes ran): one unmeasured generic start per endpoint without one makes them
+                # again, and its worker retires first.
+                states = thaw.workers()
+                missing = [e for e in names if states.get(e, {}).get("template", 0) == 0]
+                tools.one_each(thaw.port, [thaw.invocations_path(e) for e in missing], body,
+                               work / "paths", 0, content_type="application/json")
             seen = []
 
             def ready():

@@ -52,8 +52,10 @@ void PoolState::SetState(Worker& w, WorkerState s) {
 
 void PoolState::Erase(std::map<WorkerId, Worker>::iterator it, std::optional<WallTime> now) {
   --counts_[static_cast<int>(it->second.state)];
-  if (it->second.from_template && template_.workers > 0) {
-    --template_.workers;
+  if (it->second.from_template && template_.workers > 0) --template_.workers;
+  // Any worker of the pool that goes restarts the template's keep-alive: it retires after the
+  // pool's workers, whether they were forked from it or started the generic way before it.
+  if (template_.state == TemplateState::kReady) {
     template_.last_used = std::max(template_.last_used, now.value_or(it->second.last_used));
   }
   workers_.erase(it);

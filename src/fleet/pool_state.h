@@ -49,9 +49,9 @@ struct PoolConfig {
 // The variant's template (PoolConfig::templates). Rules:
 //  - one is wanted after a worker started the generic way became ready, while there is none;
 //  - starts fork from it while it is ready (a start that finds it gone goes the generic way);
-//  - it retires `keep_alive` (the current window's) after its last worker is gone or its last
-//    fork, whichever is later, and only with no worker of its own alive: those are in its PID
-//    namespace and would die with it. So it outlives the workers it served;
+//  - it retires `keep_alive` (the current window's) after the pool's last worker went (forked
+//    from it or not) or its last fork, whichever is later, and only with no worker of its own
+//    alive: those are in its PID namespace and would die with it. So it outlives the workers;
 //  - under node memory pressure it is evicted after every idle worker (NodeMemory), and only
 //    with no live worker either;
 //  - a template that could not be created for a reason of the model (model_fn left threads,

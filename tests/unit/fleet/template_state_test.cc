@@ -87,14 +87,16 @@ TEST_F(TemplateStateTest, RetiresKeepAliveAfterItsLastWorkerIsGoneNeverBefore) {
   ColdRequest(p, 1);
   p.OnTemplateStarting();
   p.OnTemplateReady(clock.Now());
-  // The generic worker retires after its keep-alive; the template has served no start and
-  // retires one keep-alive after it was made: not yet at 59 s.
+  // The generic worker retires after its keep-alive; the template, made after it, retires one
+  // keep-alive after that worker is gone, though it served no start.
   auto up = TickAt(p, seconds(59));
   EXPECT_FALSE(up.retire_template);
   ASSERT_TRUE(up.next_check);
   up = TickAt(p, seconds(1));
   EXPECT_EQ(up.retire.size(), 1u);
-  EXPECT_TRUE(up.retire_template);
+  EXPECT_FALSE(up.retire_template);
+  EXPECT_FALSE(TickAt(p, seconds(59)).retire_template);
+  EXPECT_TRUE(TickAt(p, seconds(1)).retire_template);
   EXPECT_EQ(p.template_state(), TemplateState::kNone);
 
   // With workers of its own it stays, however long; after the last is gone, one keep-alive.
@@ -102,8 +104,8 @@ TEST_F(TemplateStateTest, RetiresKeepAliveAfterItsLastWorkerIsGoneNeverBefore) {
   ColdRequest(q, 1);
   q.OnTemplateStarting();
   q.OnTemplateReady(clock.Now());
-  auto upq = TickAt(q, seconds(60));  // the generic worker and the template's first window
-  EXPECT_TRUE(upq.retire_template);
+  TickAt(q, seconds(60));  // the generic worker
+  EXPECT_TRUE(TickAt(q, seconds(60)).retire_template);
   ColdRequest(q, 2);  // generic again; the template is wanted again
   ASSERT_TRUE(q.WantTemplate());
   q.OnTemplateStarting();
