@@ -399,14 +399,6 @@ bool Cgroups::RemoveSlot(const std::string& name) {
   return all;
 }
 
-void Cgroups::MoveChargeOnImmigrate(const std::string& name) const {
-  if (layout_.mode != CgroupMode::kV1 || parents_.empty()) return;
-  int err = 0;
-  // 3 = anonymous and file pages. Best effort: newer kernels deprecate (and may refuse) it, and
-  // the pages a forked worker touches after its move are charged to its cgroup either way.
-  WriteFile(parents_[0] / name / "memory.move_charge_at_immigrate", "3", &err);
-}
-
 bool Cgroups::OomKilled(const std::string& name) const {
   if (parents_.empty()) return false;
   const bool v1 = layout_.mode == CgroupMode::kV1;

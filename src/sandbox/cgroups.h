@@ -72,10 +72,6 @@ class Cgroups {
   Result<CgroupSlot> NewSlot();
   // rmdir in every hierarchy; false when some directory is still busy (retry later).
   bool RemoveSlot(const std::string& name);
-  // v1: pages a process brought along are charged to this slot when it joins it
-  // (memory.move_charge_at_immigrate), for a worker forked by a template elsewhere. No-op on v2,
-  // where charges never move (and a new cgroup is charged from the move on).
-  void MoveChargeOnImmigrate(const std::string& name) const;
   // Whether the kernel OOM-killed a process of this cgroup (memory.oom_control / memory.events).
   bool OomKilled(const std::string& name) const;
   // Removes the parent directories (empty by then); false when one remains.

@@ -320,14 +320,58 @@ bool ServeForks(int server_fd, const ForkHooks& hooks) {
   signal(SIGCHLD, SIG_IGN);
   std::vector<int> children;  // pidfds of live children
   bool stopping = false;      // the server closed server_fd: no more forks
+  // One child forked ahead of the next request, waiting on `spare_sock` for its fds: the fork
+  // of a process holding a model (its page tables) is off the cold path. Made once the
+  // template has been idle for kSpareAfter, so it does not compete with a worker just started.
+  constexpr int kSpareAfterMs = 20;
+  pid_t spare_pid = 0;
+  int spare_pidfd = -1, spare_sock = -1;
   std::vector<pollfd> fds;
   while (!stopping || !children.empty()) {
     fds.assign({{go, POLLIN, 0}, {stopping ? -1 : server_fd, POLLIN, 0}});
     for (int p : children) fds.push_back({p, POLLIN, 0});
-    if (poll(fds.data(), fds.size(), -1) < 0) {
+    const bool want_spare = !stopping && spare_pid == 0;
+    int n = poll(fds.data(), fds.size(), want_spare ? kSpareAfterMs : -1);
+    if (n < 0) {
       if (errno == EINTR) continue;
       return false;
     }
+    if (n == 0 && want_spare) {
+      int sp[2];
+      if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) continue;
+      if (hooks.before) hooks.before();
+      const pid_t pid = fork();
+      if (pid == 0) {
+        signal(SIGCHLD, SIG_DFL);
+        if (hooks.child) hooks.child();
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        close(sp[0]);
+        std::string msg;
+        std::vector<int> got;
+        while (true) {  // blocks until the template hands over a request's fds, or goes
+          pollfd w{sp[1], POLLIN, 0};
+          if (poll(&w, 1, -1) < 0 && errno != EINTR) _exit(0);
+          if (RecvMessageFds(sp[1], &msg, &got)) break;
+          if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) _exit(0);
+        }
+        if (got.size() < 2) _exit(0);
+        BecomeForkedChild(got);
+        return true;
+      }
+      if (hooks.parent) hooks.parent();
+      close(sp[1]);
+      const int pidfd = pid > 0 ? static_cast<int>(syscall(SYS_pidfd_open, pid, 0)) : -1;
+      if (pidfd < 0) {
+        if (pid > 0) kill(pid, SIGKILL);
+        close(sp[0]);
+        continue;
+      }
+      spare_pid = pid;
+      spare_pidfd = pidfd;
+      spare_sock = sp[0];
+      continue;
+    }
+    if (n == 0) continue;
     for (size_t i = fds.size(); i-- > 2;) {
       if (!fds[i].revents) continue;
       close(children[i - 2]);
@@ -335,8 +379,13 @@ bool ServeForks(int server_fd, const ForkHooks& hooks) {
     }
     if (fds[1].revents) {
       char buf[256];
-      ssize_t n = read(server_fd, buf, sizeof buf);
-      if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) stopping = true;
+      ssize_t got = read(server_fd, buf, sizeof buf);
+      if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) stopping = true;
+      if (stopping && spare_pid != 0) {  // EOF on its channel: the spare exits
+        close(spare_sock);
+        close(spare_pidfd);
+        spare_pid = 0;
+      }
     }
     if (!fds[0].revents) continue;
     std::string msg;
@@ -356,6 +405,31 @@ bool ServeForks(int server_fd, const ForkHooks& hooks) {
     }
     if (stopping) {
       if (!refuse("the template is retiring")) return false;
+      continue;
+    }
+    if (spare_pid != 0) {
+      // The spare takes the request: its fds go over its channel, its pidfd to the zygote.
+      const bool handed = internal::SendMessageFds(spare_sock, "go", got).ok();
+      for (int fd : got) close(fd);
+      close(spare_sock);
+      const int pidfd = spare_pidfd;
+      const pid_t pid = spare_pid;
+      spare_pid = 0;
+      if (!handed) {
+        kill(pid, SIGKILL);
+        close(pidfd);
+        if (!SendMessage(go, EncodeForked(false, "the forked child did not take its request"))
+                 .ok()) {
+          return false;
+        }
+        continue;
+      }
+      if (!SendMessage(go, EncodeForked(true, ""), pidfd).ok()) {
+        kill(pid, SIGKILL);
+        close(pidfd);
+        return false;
+      }
+      children.push_back(pidfd);
       continue;
     }
     if (hooks.before) hooks.before();

@@ -282,7 +282,6 @@ void ZygoteProcess::IdleWork(bool want_refill, bool refill_only) {
     // A cgroup for the next fork from a template, off its cold path (mkdir in each hierarchy).
     auto slot = cgroups_->NewSlot();
     if (slot.ok()) {
-      cgroups_->MoveChargeOnImmigrate(slot->name);
       spare_slots_.push_back(std::move(slot).value());
     } else {
       log_->warn("cannot prepare a cgroup for template forks: {}", slot.status().message());
