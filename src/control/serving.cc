@@ -43,6 +43,7 @@ Result<fleet::VariantSpec> VariantOf(const std::string& endpoint, const json& sn
     spec.pool.max_queue = options.instance_queue;
   }
   spec.pool.keep_alive = options.keep_alive;
+  spec.pool.templates = options.sklearn_templates && spec.runtime == "sklearn";
   spec.pool.policy = options.keep_alive_policy;
   // A user pins an endpoint's keep-alive with the EndpointConfig tag thaw:keep-alive.
   const json tags = snapshot["EndpointConfig"].value("Tags", json::array());

@@ -21,6 +21,7 @@ struct ServingOptions {
   // EndpointConfig tag `thaw:keep-alive` (seconds, or "adaptive") overrides it per endpoint.
   std::shared_ptr<const fleet::KeepAlivePolicy> keep_alive_policy;
   fleet::AdaptiveParams adaptive;  // what a tag "adaptive" gets
+  bool sklearn_templates = true;   // --sklearn-templates: PoolConfig::templates for scikit-learn
 };
 
 class Serving {

@@ -137,12 +137,13 @@ std::string Fleet::PrometheusText() const {
       memory_->used_mb() * kMb);
   std::shared_lock lock(mu_);
   out +=
-      "# HELP thaw_workers Worker processes by endpoint, variant and state.\n"
+      "# HELP thaw_workers Worker processes by endpoint, variant and state (template: the "
+      "scikit-learn template tier's process holding the loaded model, 0 or 1).\n"
       "# TYPE thaw_workers gauge\n";
   for (const auto& [name, pool] : routes_) {
     PoolCounts c = pool->counts();
     for (auto [state, n] : {std::pair{"starting", c.starting}, std::pair{"idle", c.idle},
-                            std::pair{"busy", c.busy}}) {
+                            std::pair{"busy", c.busy}, std::pair{"template", c.templates}}) {
       out += fmt::format("thaw_workers{{endpoint=\"{}\",variant=\"{}\",state=\"{}\"}} {}\n", name,
                          pool->spec().variant, state, n);
     }

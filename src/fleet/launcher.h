@@ -24,6 +24,10 @@ struct LaunchSpec {
   // Where the worker's output goes: the endpoint's log group, stream "{variant}/{worker id}".
   std::string endpoint;
   std::string log_stream;
+  // A template (the scikit-learn template tier): it loads the model, says "ok" or "error
+  // <reason>" in one line on its socket (worker::TemplateReadyLine), then only forks workers
+  // (LaunchFrom). Closing its socket asks it to retire once no worker of it is left.
+  bool as_template = false;
 };
 
 struct LaunchedWorker {
@@ -36,6 +40,13 @@ class Launcher {
   virtual ~Launcher() = default;
   // Blocking (one round trip to the zygote): call off the I/O threads. Thread-safe.
   virtual Result<LaunchedWorker> Launch(const LaunchSpec& spec) = 0;
+  // A worker forked from the template `template_pid` (launched with as_template), holding the
+  // model it loaded; model_dir and env of `spec` are the template's. NotFound when the
+  // template is gone; any error: launch afresh. Blocking, thread-safe.
+  virtual Result<LaunchedWorker> LaunchFrom(pid_t template_pid, const LaunchSpec& spec) {
+    (void)template_pid, (void)spec;
+    return NotFound("this launcher has no templates");
+  }
   // SIGKILL now. Thread-safe; harmless for a worker that already exited.
   virtual void Kill(pid_t pid) = 0;
   // Graceful retirement (stop_policy.h): the caller has closed the worker's socket, which asks

@@ -18,6 +18,7 @@ EvictionPlan PlanEviction(int64_t budget_mb, int64_t used_mb, int64_t need_mb,
   }
   std::stable_sort(candidates.begin(), candidates.end(),
                    [](const EvictionCandidate& a, const EvictionCandidate& b) {
+                     if (a.is_template != b.is_template) return b.is_template;
                      if (a.priority != b.priority) return a.priority < b.priority;
                      return a.last_used < b.last_used;
                    });
@@ -32,6 +33,13 @@ EvictionPlan PlanEviction(int64_t budget_mb, int64_t used_mb, int64_t need_mb,
   }
   plan.evict.clear();  // evicting everything would not be enough: keep them all
   return plan;
+}
+
+bool NodeMemory::TryReserve(int64_t mb) {
+  std::lock_guard lock(mu_);
+  if (budget_mb_ > 0 && used_mb_.load(std::memory_order_relaxed) + mb > budget_mb_) return false;
+  used_mb_.fetch_add(mb, std::memory_order_relaxed);
+  return true;
 }
 
 void NodeMemory::SetPools(std::function<std::vector<std::shared_ptr<Pool>>()> pools) {
@@ -61,10 +69,20 @@ Status NodeMemory::Reserve(const Pool* requester, int64_t mb) {
       for (const auto& [worker, last_used] : pools[i]->Evictable()) {
         candidates.push_back({i, worker, last_used, pools[i]->spec().memory_mb, priority});
       }
+      if (auto last_used = pools[i]->EvictableTemplate()) {
+        candidates.push_back({i, 0, *last_used, pools[i]->spec().memory_mb, priority, true});
+      }
     }
     EvictionPlan plan = PlanEviction(budget_mb_, used, mb, std::move(candidates));
     if (!plan.fits) break;
     for (const EvictionCandidate& c : plan.evict) {
+      if (c.is_template) {
+        if (pools[c.owner]->EvictTemplate()) {
+          Logger("fleet")->info("memory budget: evicted the template of endpoint={} ({} MB)",
+                                pools[c.owner]->spec().endpoint, c.mb);
+        }
+        continue;
+      }
       if (pools[c.owner]->Evict(c.worker)) {
         Logger("fleet")->info("memory budget: evicted an idle worker of endpoint={} ({} MB)",
                               pools[c.owner]->spec().endpoint, c.mb);

@@ -38,6 +38,9 @@ struct EvictionCandidate {
   // Greedy-Dual-Size-Frequency priority (Pool::EvictionPriority): the lowest goes first; equal
   // priorities go least recently used first.
   double priority = 0;
+  // A pool's template (Pool::EvictTemplate; `worker` unused): evicted only after every idle
+  // worker, whatever its priority — it is what makes the pool's next cold start cheap.
+  bool is_template = false;
 };
 
 struct EvictionPlan {
@@ -65,6 +68,9 @@ class NodeMemory {
   // pools if needed. kUnavailable (with a message saying how much is free) when it cannot fit.
   // Blocking only on other pools' short critical sections. Thread-safe.
   Status Reserve(const Pool* requester, int64_t mb);
+  // Reserves `mb` only if it fits as is (evicts nothing): for a template, which is worth less
+  // than any warm worker. Thread-safe.
+  bool TryReserve(int64_t mb);
   // Returns a reservation. Lock-free; thread-safe.
   void Release(int64_t mb) { used_mb_.fetch_sub(mb, std::memory_order_relaxed); }
 

@@ -1,12 +1,14 @@
 #include "fleet/pool.h"
 
 #include <fmt/format.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/read_until.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -139,6 +141,10 @@ Pool::~Pool() {
     launcher_.Kill(conn->pid);
     if (memory_) memory_->Release(spec_.memory_mb);
   }
+  if (template_) {
+    launcher_.Kill(template_->pid);
+    if (memory_) memory_->Release(spec_.memory_mb);
+  }
 }
 
 asio::awaitable<InvokeResult> Pool::Invoke(const InvokeRequest& request) {
@@ -262,14 +268,23 @@ asio::awaitable<InvokeResult> Pool::Forward(Conn& conn, const InvokeRequest& req
 
 void Pool::StartOneLocked(const Executor& ex, std::shared_ptr<Waiter> trial, bool prewarm) {
   WorkerId id = state_.StartWorker(clock_.Now(), prewarm);
-  asio::co_spawn(ex, StartWorker(shared_from_this(), id, std::move(trial), prewarm),
+  pid_t template_pid = 0;
+  if (state_.FromTemplate(id)) {
+    if (template_ && !trial) {
+      template_pid = template_->pid;
+    } else {
+      state_.OnStartedGeneric(id);
+    }
+  }
+  asio::co_spawn(ex, StartWorker(shared_from_this(), id, std::move(trial), prewarm, template_pid),
                  asio::detached);
 }
 
 // Static: the frame owns `self`, so the pool outlives a start that began after its last user
 // let go of it.
 asio::awaitable<void> Pool::StartWorker(std::shared_ptr<Pool> self, WorkerId id,
-                                        std::shared_ptr<Waiter> trial, bool prewarm) {
+                                        std::shared_ptr<Waiter> trial, bool prewarm,
+                                        pid_t template_pid) {
   Pool* const p = self.get();
   const Executor ex = co_await asio::this_coro::executor;
   auto t0 = std::chrono::steady_clock::now();
@@ -277,6 +292,7 @@ asio::awaitable<void> Pool::StartWorker(std::shared_ptr<Pool> self, WorkerId id,
   InvokeFailure failure_kind = InvokeFailure::kStartFailed;
   std::string log_stream;
   std::unique_ptr<Conn> conn;
+  bool from_template = false;
   // The node budget first: this may retire other endpoints' idle workers (never with mu_ held).
   Status reserved = p->memory_ ? p->memory_->Reserve(p, p->spec_.memory_mb) : Status::Ok();
   if (!reserved.ok()) {
@@ -288,8 +304,36 @@ asio::awaitable<void> Pool::StartWorker(std::shared_ptr<Pool> self, WorkerId id,
     launch.endpoint = p->spec_.endpoint;
     launch.log_stream = p->spec_.variant + "/" + launch.worker_id;
     log_stream = launch.log_stream;
-    Result<LaunchedWorker> launched =
-        co_await RunBlocking(p->blocking_, [p, &launch] { return p->launcher_.Launch(launch); });
+    std::optional<Result<LaunchedWorker>> forked;
+    if (template_pid > 0) {
+      forked = co_await RunBlocking(p->blocking_, [p, &launch, template_pid] {
+        return p->launcher_.LaunchFrom(template_pid, launch);
+      });
+      if (!forked->ok()) {
+        // The generic path instead; a template that is gone is forgotten (re-created after
+        // this start).
+        Logger("fleet")->info("endpoint={} variant={} no fork from the template: {}",
+                              p->spec_.endpoint, p->spec_.variant, forked->status().message());
+        std::lock_guard lock(p->mu_);
+        p->state_.OnStartedGeneric(id);
+        if (forked->status().code() == Code::kNotFound && p->template_ &&
+            p->template_->pid == template_pid) {
+          p->DropTemplateLocked(StopReason::kFailed,
+                                "thaw: the template is gone (" + forked->status().message() +
+                                    "); cold starts use the generic path until it is re-created");
+          p->PublishLocked();
+        }
+        forked.reset();
+      }
+    }
+    from_template = forked.has_value();
+    if (!forked) {
+      // (No co_await inside a conditional expression: GCC 12 mishandles its temporaries.)
+      Result<LaunchedWorker> fresh =
+          co_await RunBlocking(p->blocking_, [p, &launch] { return p->launcher_.Launch(launch); });
+      forked.emplace(std::move(fresh));
+    }
+    Result<LaunchedWorker>& launched = *forked;
     if (!launched.ok()) {
       failure = "The worker could not be started: " + launched.status().message();
     } else {
@@ -342,7 +386,9 @@ asio::awaitable<void> Pool::StartWorker(std::shared_ptr<Pool> self, WorkerId id,
                          p->spec_.variant, conn->pid, conn->setup_us);
   p->Note(conn->log_stream,
           fmt::format("thaw: worker started ({}): ready in {:.1f} ms ({} MB)",
-                      trial ? "deploy trial start" : "cold start",
+                      trial           ? "deploy trial start"
+                      : from_template ? "cold start, forked from the endpoint's template"
+                                      : "cold start",
                       static_cast<double>(conn->setup_us) / 1000.0, p->spec_.memory_mb));
   std::lock_guard lock(p->mu_);
   if (trial) {
@@ -354,6 +400,7 @@ asio::awaitable<void> Pool::StartWorker(std::shared_ptr<Pool> self, WorkerId id,
   p->conns_[id] = std::move(conn);
   p->state_.SetAffinity(id, AffinityOf(ex));
   auto assignment = p->state_.OnWorkerReady(id, p->clock_.Now());
+  if (!p->draining_ && p->state_.WantTemplate()) p->StartTemplateLocked();
   if (prewarm) {
     // Recorded as a model setup, off every request's path. A pre-warm that finds a waiter came
     // too late: that request saw a cold start.
@@ -372,6 +419,113 @@ asio::awaitable<void> Pool::StartWorker(std::shared_ptr<Pool> self, WorkerId id,
   }
   p->WakeLocked(assignment);
   p->PublishLocked();
+}
+
+void Pool::StartTemplateLocked() {
+  state_.OnTemplateStarting();
+  asio::co_spawn(strand_, StartTemplate(shared_from_this()), asio::detached);
+}
+
+asio::awaitable<void> Pool::StartTemplate(std::shared_ptr<Pool> self) {
+  Pool* const p = self.get();
+  const Executor ex = co_await asio::this_coro::executor;
+  const auto t0 = std::chrono::steady_clock::now();
+  // A template is worth less than any warm worker: it never evicts one.
+  if (p->memory_ && !p->memory_->TryReserve(p->spec_.memory_mb)) {
+    Logger("fleet")->info("endpoint={} variant={} no template: no room in the node memory budget",
+                          p->spec_.endpoint, p->spec_.variant);
+    std::lock_guard lock(p->mu_);
+    p->state_.OnTemplateFailed(/*model=*/false);
+    co_return;
+  }
+  LaunchSpec launch{fmt::format("{}.template.{}", p->spec_.endpoint, RandomHex(3)),
+                    p->spec_.runtime, p->spec_.model_dir, p->spec_.memory_mb, p->spec_.env};
+  launch.endpoint = p->spec_.endpoint;
+  launch.log_stream = p->spec_.variant + "/" + launch.worker_id;
+  launch.as_template = true;
+  Result<LaunchedWorker> launched =
+      co_await RunBlocking(p->blocking_, [p, &launch] { return p->launcher_.Launch(launch); });
+  std::string failure;
+  bool model_failure = false;
+  std::unique_ptr<Conn> conn;
+  if (!launched.ok()) {
+    failure = launched.status().message();
+  } else {
+    // One line once the model is loaded: "ok", or "error <reason>".
+    conn = std::make_unique<Conn>(0, launched->pid, launched->fd, launch.log_stream);
+    Socket& sock = conn->On(ex);
+    auto deadline = Arm(sock, p->spec_.startup_timeout);
+    std::string line;
+    boost::system::error_code ec;
+    co_await asio::async_read_until(sock, asio::dynamic_buffer(line), '\n',
+                                    asio::redirect_error(use_awaitable, ec));
+    Disarm(*deadline);
+    if (ec) {
+      failure = deadline->fired ? "no answer in time" : "its socket: " + ec.message();
+    } else if (line.rfind("error ", 0) == 0) {
+      failure = line.substr(6, line.find('\n') - 6);
+      model_failure = true;
+    } else if (line.rfind("ok\n", 0) != 0) {
+      failure = "an unexpected answer";
+      model_failure = true;
+    }
+    if (!failure.empty()) {
+      p->launcher_.Kill(conn->pid);
+      conn.reset();
+    }
+  }
+  std::lock_guard lock(p->mu_);
+  if (failure.empty() && (p->draining_ || p->state_.template_state() != TemplateState::kStarting)) {
+    failure = "the endpoint's pool is draining";
+    p->launcher_.Kill(conn->pid);
+    conn.reset();
+  }
+  if (!failure.empty()) {
+    if (p->memory_) p->memory_->Release(p->spec_.memory_mb);
+    if (p->state_.template_state() == TemplateState::kStarting) {
+      p->state_.OnTemplateFailed(model_failure);
+    }
+    Logger("fleet")->info("endpoint={} variant={} no template: {}", p->spec_.endpoint,
+                          p->spec_.variant, failure);
+    p->Note(launch.log_stream, "thaw: the template could not be made: " + failure +
+                                   "; cold starts use the generic path");
+    co_return;
+  }
+  const int64_t setup_us = MicrosSince(t0);
+  p->Note(launch.log_stream,
+          fmt::format("thaw: template ready in {:.1f} ms ({} MB): later cold starts fork from it",
+                      static_cast<double>(setup_us) / 1000.0, p->spec_.memory_mb));
+  p->template_ = std::move(conn);
+  p->state_.OnTemplateReady(p->clock_.Now());
+  p->PublishLocked();
+}
+
+void Pool::DropTemplateLocked(StopReason why, std::string line) {
+  state_.OnTemplateGone();
+  if (!template_) return;
+  const pid_t pid = template_->pid;
+  const std::string log_stream = template_->log_stream;
+  const StopPlan plan = PlanStop(why, spec_.stop_grace);
+  if (!plan.graceful) launcher_.Kill(pid);
+  template_.reset();  // closes its socket: EOF is its stop request
+  if (plan.graceful) launcher_.Stop(pid, plan.grace);
+  if (memory_) memory_->Release(spec_.memory_mb);
+  Note(log_stream, std::move(line));
+}
+
+std::optional<WallTime> Pool::EvictableTemplate() const {
+  std::lock_guard lock(mu_);
+  if (!template_) return std::nullopt;
+  return state_.EvictableTemplate();
+}
+
+bool Pool::EvictTemplate() {
+  std::lock_guard lock(mu_);
+  if (!template_ || !state_.EvictableTemplate()) return false;
+  DropTemplateLocked(StopReason::kEvicted,
+                     "thaw: template evicted to make room in the node memory budget");
+  PublishLocked();
+  return true;
 }
 
 asio::awaitable<Result<int64_t>> Pool::WarmOne() {
@@ -463,7 +617,20 @@ void Pool::FailWaitersLocked(const std::vector<RequestId>& ids, const std::strin
 void Pool::Tick() {
   std::lock_guard lock(mu_);
   if (draining_) return;
+  if (template_) {
+    // The template never writes after its ready line: readable means EOF, it died.
+    char byte;
+    if (::recv(template_->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
+      DropTemplateLocked(StopReason::kFailed,
+                         "thaw: the template exited; cold starts use the generic path until it is "
+                         "re-created");
+    }
+  }
   auto up = state_.Tick(clock_.Now());
+  if (up.retire_template) {
+    DropTemplateLocked(StopReason::kKeepAlive,
+                       "thaw: template retired after its keep-alive (no worker of it left)");
+  }
   for (WorkerId id : up.retire) {
     if (auto it = conns_.find(id); it != conns_.end()) {
       Note(it->second->log_stream, "thaw: worker retired after its keep-alive idle time");
@@ -478,6 +645,8 @@ void Pool::Tick() {
 void Pool::Drain() {
   std::lock_guard lock(mu_);
   draining_ = true;
+  DropTemplateLocked(StopReason::kDrained,
+                     "thaw: template retired (the endpoint's pool is draining)");
   for (WorkerId id : state_.RetireAllIdle(clock_.Now())) {
     if (auto it = conns_.find(id); it != conns_.end()) {
       Note(it->second->log_stream, "thaw: worker retired (the endpoint's pool is draining)");
@@ -535,6 +704,7 @@ void Pool::PublishLocked() {
   starting_.store(state_.Count(WorkerState::kStarting), std::memory_order_relaxed);
   idle_.store(state_.Count(WorkerState::kIdle), std::memory_order_relaxed);
   busy_.store(state_.Count(WorkerState::kBusy), std::memory_order_relaxed);
+  templates_.store(template_ ? 1 : 0, std::memory_order_relaxed);
 }
 
 }  // namespace thaw::fleet

@@ -106,6 +106,7 @@ struct PoolCounts {
   int starting = 0;
   int idle = 0;
   int busy = 0;
+  int templates = 0;  // ready templates (0 or 1)
 };
 
 class Pool : public std::enable_shared_from_this<Pool> {
@@ -136,6 +137,10 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // The Greedy-Dual-Size-Frequency priority of this pool's idle workers (lowest evicted first):
   // decayed request rate × last measured start time ÷ MemorySizeInMB. Thread-safe.
   double EvictionPriority() const;
+  // The template, when it may be evicted (ready, no live worker of its own): its last use.
+  // EvictTemplate kills it (false if it is not evictable any more). Thread-safe.
+  std::optional<WallTime> EvictableTemplate() const;
+  bool EvictTemplate();
 
   KeepAliveReport keep_alive_report() const;
   // Called (under the pool's lock: it must not call back into the pool) with the setup time
@@ -144,7 +149,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
 
   PoolCounts counts() const {
     return {starting_.load(std::memory_order_relaxed), idle_.load(std::memory_order_relaxed),
-            busy_.load(std::memory_order_relaxed)};
+            busy_.load(std::memory_order_relaxed), templates_.load(std::memory_order_relaxed)};
   }
 
  private:
@@ -154,7 +159,14 @@ class Pool : public std::enable_shared_from_this<Pool> {
   using Executor = boost::asio::any_io_executor;
 
   static boost::asio::awaitable<void> StartWorker(std::shared_ptr<Pool> self, WorkerId id,
-                                                  std::shared_ptr<Waiter> trial, bool prewarm);
+                                                  std::shared_ptr<Waiter> trial, bool prewarm,
+                                                  pid_t template_pid);
+  // The template tier (pool_state.h, TemplateState): makes the template, on the strand.
+  static boost::asio::awaitable<void> StartTemplate(std::shared_ptr<Pool> self);
+  void StartTemplateLocked();
+  // Stops the template as PlanStop(why) says, returns its memory, forgets it; `line` goes to
+  // its log stream.
+  void DropTemplateLocked(StopReason why, std::string line);
   boost::asio::awaitable<InvokeResult> Forward(Conn& conn, const InvokeRequest& request,
                                                const Executor& ex);
   // The *Locked helpers need mu_ held; they may post and kill, but never wait.
@@ -186,11 +198,12 @@ class Pool : public std::enable_shared_from_this<Pool> {
   PoolState state_;
   std::map<WorkerId, std::unique_ptr<Conn>> conns_;
   std::map<RequestId, std::shared_ptr<Waiter>> waiters_;
+  std::unique_ptr<Conn> template_;  // the ready template (its socket: EOF = it died)
   RequestId next_request_ = 1;
   bool draining_ = false;
 
   // Mirrors of the worker counts for /metrics, written under mu_, read anywhere.
-  std::atomic<int> starting_{0}, idle_{0}, busy_{0};
+  std::atomic<int> starting_{0}, idle_{0}, busy_{0}, templates_{0};
   std::atomic<int64_t> last_setup_us_{0};  // the last start's setup time (eviction cost)
   std::function<void(int64_t)> on_prewarm_;
 };

@@ -50,9 +50,55 @@ void PoolState::SetState(Worker& w, WorkerState s) {
   w.state = s;
 }
 
-void PoolState::Erase(std::map<WorkerId, Worker>::iterator it) {
+void PoolState::Erase(std::map<WorkerId, Worker>::iterator it, std::optional<WallTime> now) {
   --counts_[static_cast<int>(it->second.state)];
+  if (it->second.from_template && template_.workers > 0) --template_.workers;
+  // Any worker of the pool that goes restarts the template's keep-alive: it retires after the
+  // pool's workers, whether they were forked from it or started the generic way before it.
+  if (template_.state == TemplateState::kReady) {
+    template_.last_used = std::max(template_.last_used, now.value_or(it->second.last_used));
+  }
   workers_.erase(it);
+}
+
+bool PoolState::FromTemplate(WorkerId worker) const {
+  auto it = workers_.find(worker);
+  return it != workers_.end() && it->second.from_template;
+}
+
+bool PoolState::WantTemplate() const {
+  return config_.templates && template_.state == TemplateState::kNone && template_.wanted;
+}
+
+void PoolState::OnTemplateStarting() { template_.state = TemplateState::kStarting; }
+
+void PoolState::OnTemplateReady(WallTime now) {
+  template_.state = TemplateState::kReady;
+  template_.workers = 0;
+  template_.last_used = now;
+}
+
+void PoolState::OnTemplateFailed(bool model) {
+  template_.state = model ? TemplateState::kUnusable : TemplateState::kNone;
+  template_.wanted = false;
+}
+
+void PoolState::OnTemplateGone() {
+  if (template_.state == TemplateState::kUnusable) return;
+  template_ = Template();
+  for (auto& [id, w] : workers_) w.from_template = false;
+}
+
+void PoolState::OnStartedGeneric(WorkerId worker) {
+  auto it = workers_.find(worker);
+  if (it == workers_.end() || !it->second.from_template) return;
+  it->second.from_template = false;
+  if (template_.workers > 0) --template_.workers;
+}
+
+std::optional<WallTime> PoolState::EvictableTemplate() const {
+  if (template_.state != TemplateState::kReady || template_.workers > 0) return std::nullopt;
+  return template_.last_used;
 }
 
 int PoolState::StartsNeeded() const {
@@ -108,7 +154,12 @@ Admission PoolState::Admit(RequestId request, WallTime now, uintptr_t affinity) 
 
 WorkerId PoolState::StartWorker(WallTime now, bool prewarm) {
   WorkerId id = next_worker_++;
-  workers_[id] = {WorkerState::kStarting, now, 0, prewarm};
+  const bool from_template = template_.state == TemplateState::kReady;
+  workers_[id] = {WorkerState::kStarting, now, 0, prewarm, from_template};
+  if (from_template) {
+    ++template_.workers;
+    template_.last_used = std::max(template_.last_used, now);
+  }
   if (prewarm) ++stats_.prewarms;
   ++counts_[static_cast<int>(WorkerState::kStarting)];
   return id;
@@ -130,6 +181,9 @@ std::optional<Assignment> PoolState::ServeWaiterOrIdle(WorkerId worker, WallTime
 }
 
 std::optional<Assignment> PoolState::OnWorkerReady(WorkerId worker, WallTime now) {
+  if (auto it = workers_.find(worker); it != workers_.end() && !it->second.from_template) {
+    template_.wanted = true;
+  }
   return ServeWaiterOrIdle(worker, now);
 }
 
@@ -192,13 +246,22 @@ PoolState::Upkeep PoolState::Tick(WallTime now) {
     if (deadline <= now) {
       EndIdle(it->second, now, /*retired=*/true);
       up.retire.push_back(id);
-      Erase(it);
+      Erase(it, now);
       --remaining;
     } else {
       due(deadline);
     }
   }
   up.start = std::max(0, keep_floor - workers());
+  if (template_.state == TemplateState::kReady && template_.workers == 0) {
+    WallTime at = template_.last_used + window_.keep_alive;
+    if (at <= now) {
+      up.retire_template = true;
+      OnTemplateGone();
+    } else {
+      due(at);
+    }
+  }
   if (idle_since_ && !prewarm_done_ && window_.prewarm_after.count() > 0) {
     WallTime at = *idle_since_ + window_.prewarm_after;
     if (workers() + up.start > 0 || now >= *idle_since_ + window_.keep_alive) {
@@ -219,8 +282,9 @@ std::vector<WorkerId> PoolState::RetireAllIdle(WallTime now) {
     if (it->second.state == WorkerState::kIdle) {
       EndIdle(it->second, now, /*retired=*/true);
       out.push_back(it->first);
-      --counts_[static_cast<int>(WorkerState::kIdle)];
-      it = workers_.erase(it);
+      auto next = std::next(it);
+      Erase(it, now);
+      it = next;
     } else {
       ++it;
     }
@@ -242,7 +306,7 @@ bool PoolState::Retire(WorkerId worker, WallTime now) {
   auto it = workers_.find(worker);
   if (it == workers_.end() || it->second.state != WorkerState::kIdle) return false;
   EndIdle(it->second, now, /*retired=*/true);
-  Erase(it);
+  Erase(it, now);
   return true;
 }
 

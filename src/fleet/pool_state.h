@@ -41,7 +41,23 @@ struct PoolConfig {
   std::chrono::microseconds keep_alive = std::chrono::seconds(300);
   // When set, it decides retirement and pre-warm (keep_alive.h) instead of `keep_alive`.
   std::shared_ptr<const KeepAlivePolicy> policy;
+  // The template tier (scikit-learn): after a start from the generic zygote, keep a template
+  // process holding the loaded model, from which later starts fork.
+  bool templates = false;
 };
+
+// The variant's template (PoolConfig::templates). Rules:
+//  - one is wanted after a worker started the generic way became ready, while there is none;
+//  - starts fork from it while it is ready (a start that finds it gone goes the generic way);
+//  - it retires `keep_alive` (the current window's) after the pool's last worker went (forked
+//    from it or not) or its last fork, whichever is later, and only with no worker of its own
+//    alive: those are in its PID namespace and would die with it. So it outlives the workers;
+//  - under node memory pressure it is evicted after every idle worker (NodeMemory), and only
+//    with no live worker either;
+//  - a template that could not be created for a reason of the model (model_fn left threads,
+//    the load failed) is not tried again for this pool; one that died, was evicted or could not
+//    start for lack of memory is re-created after the next generic start.
+enum class TemplateState { kNone, kStarting, kReady, kUnusable };
 
 // What the pool's keep-alive did, for metrics and the simulator. Monotonic counters.
 struct KeepAliveStats {
@@ -81,8 +97,27 @@ class PoolState {
   // most recently used one of that shard is preferred. The chosen worker takes that affinity.
   Admission Admit(RequestId request, WallTime now, uintptr_t affinity = 0);
   // Registers a worker being started; returns its id. `prewarm`: a start the keep-alive policy
-  // asked for (Upkeep::prewarm), not a request's.
+  // asked for (Upkeep::prewarm), not a request's. It forks from the template when one is ready
+  // (FromTemplate tells).
   WorkerId StartWorker(WallTime now, bool prewarm = false);
+  bool FromTemplate(WorkerId worker) const;
+
+  // The template (see TemplateState).
+  TemplateState template_state() const { return template_.state; }
+  int template_workers() const { return template_.workers; }
+  // A template should be started now (the caller then calls OnTemplateStarting).
+  bool WantTemplate() const;
+  void OnTemplateStarting();
+  void OnTemplateReady(WallTime now);
+  // `model`: it failed because of the model (not retried for this pool), else a transient
+  // reason (memory, launch).
+  void OnTemplateFailed(bool model);
+  // It died, was evicted or retired: starts go the generic way; its workers count as theirs.
+  void OnTemplateGone();
+  // A start from the template found it gone, and went the generic way.
+  void OnStartedGeneric(WorkerId worker);
+  // When the template could be evicted (ready, no live worker of its own): its last use.
+  std::optional<WallTime> EvictableTemplate() const;
   // A started worker passed its first /ping: it serves the oldest waiter, or goes idle.
   std::optional<Assignment> OnWorkerReady(WorkerId worker, WallTime now);
   // A start failed: the worker is forgotten. Returns the waiters that can no longer be served
@@ -104,6 +139,7 @@ class PoolState {
   // caller starts it with StartWorker(now, /*prewarm=*/true)).
   struct Upkeep {
     std::vector<WorkerId> retire;
+    bool retire_template = false;  // the template's keep-alive ran out (OnTemplateGone done)
     int start = 0;
     int prewarm = 0;
     std::optional<WallTime> next_check;  // when the next retirement or pre-warm falls due
@@ -145,10 +181,17 @@ class PoolState {
     WallTime last_used;  // or, while idle, since when it is idle
     uintptr_t affinity = 0;
     bool prewarmed = false;  // started by a pre-warm and not used yet
+    bool from_template = false;
+  };
+  struct Template {
+    TemplateState state = TemplateState::kNone;
+    int workers = 0;       // live workers forked from it
+    WallTime last_used{};  // its last fork, or when its last worker went
+    bool wanted = false;   // a generic start became ready since it was last gone
   };
   // Every state change goes through here, so the per-state counts stay exact.
   void SetState(Worker& w, WorkerState s);
-  void Erase(std::map<WorkerId, Worker>::iterator it);
+  void Erase(std::map<WorkerId, Worker>::iterator it, std::optional<WallTime> now = {});
   int Floor() const { return config_.instance_mode ? config_.instance_count : config_.provisioned; }
   int Cap() const {
     return config_.instance_mode ? config_.instance_count : config_.max_concurrency;
@@ -175,6 +218,7 @@ class PoolState {
   int busy_peak_ = 0;          // most requests in flight during the current busy period
   int last_peak_ = 1;          // ... during the last one (how many workers a pre-warm starts)
   KeepAliveStats stats_;
+  Template template_;
   double frequency_ = 0;  // decayed request count, as of frequency_at_
   WallTime frequency_at_{};
 };

@@ -95,6 +95,7 @@ std::string EncodeSpawn(const SpawnRequest& r) {
     w.Str(v);
   }
   w.Str(r.spec.program_dir.native());
+  w.U8(r.spec.as_template ? 1 : 0);
   return w.Take();
 }
 
@@ -116,6 +117,7 @@ bool DecodeSpawn(std::string_view msg, SpawnRequest* out) {
     out->spec.env.emplace_back(std::move(k), std::move(v));
   }
   out->spec.program_dir = r.Str();
+  out->spec.as_template = r.U8() != 0;
   return r.done();
 }
 
@@ -202,23 +204,69 @@ bool DecodeSpawnReply(std::string_view msg, SpawnReply* out) {
   return r.done();
 }
 
+std::string EncodeSpawnFrom(const SpawnFromRequest& r) {
+  Writer w(MessageType::kSpawnFrom);
+  w.I64(r.template_pid);
+  w.Str(EncodeSpawn(r.request));
+  return w.Take();
+}
+
+bool DecodeSpawnFrom(std::string_view msg, SpawnFromRequest* out) {
+  Reader r(msg, MessageType::kSpawnFrom);
+  out->template_pid = static_cast<pid_t>(r.I64());
+  std::string inner = r.Str();
+  return r.done() && DecodeSpawn(inner, &out->request);
+}
+
+std::string EncodeFork(const std::string& worker_id) {
+  Writer w(MessageType::kFork);
+  w.Str(worker_id);
+  return w.Take();
+}
+
+bool DecodeFork(std::string_view msg, std::string* worker_id) {
+  Reader r(msg, MessageType::kFork);
+  *worker_id = r.Str();
+  return r.done();
+}
+
+std::string EncodeForked(bool ok, const std::string& message) {
+  Writer w(MessageType::kForked);
+  w.U8(ok ? 1 : 0);
+  w.Str(message);
+  return w.Take();
+}
+
+bool DecodeForked(std::string_view msg, bool* ok, std::string* message) {
+  Reader r(msg, MessageType::kForked);
+  *ok = r.U8() != 0;
+  *message = r.Str();
+  return r.done();
+}
+
 uint8_t PeekType(std::string_view msg) { return msg.empty() ? 0 : static_cast<uint8_t>(msg[0]); }
 
 Status SendMessage(int sock, std::string_view msg, int fd) {
+  if (fd < 0) return SendMessageFds(sock, msg, {});
+  return SendMessageFds(sock, msg, {&fd, 1});
+}
+
+Status SendMessageFds(int sock, std::string_view msg, std::span<const int> fds) {
+  if (fds.size() > kMaxFdsPerMessage) return InvalidArgument("too many fds for one message");
   iovec iov{const_cast<char*>(msg.data()), msg.size()};
   msghdr mh{};
   mh.msg_iov = &iov;
   mh.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  if (fd >= 0) {
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)];
+  if (!fds.empty()) {
     std::memset(control, 0, sizeof control);
     mh.msg_control = control;
-    mh.msg_controllen = sizeof control;
+    mh.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
     cmsghdr* c = CMSG_FIRSTHDR(&mh);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
   }
   while (true) {
     ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
@@ -229,13 +277,21 @@ Status SendMessage(int sock, std::string_view msg, int fd) {
 }
 
 bool RecvMessage(int sock, std::string* msg, int* fd) {
-  *fd = -1;
+  std::vector<int> fds;
+  bool ok = RecvMessageFds(sock, msg, &fds);
+  *fd = fds.empty() ? -1 : fds[0];
+  for (size_t i = 1; i < fds.size(); ++i) close(fds[i]);  // only one fd per message is expected
+  return ok;
+}
+
+bool RecvMessageFds(int sock, std::string* msg, std::vector<int>* fds) {
+  fds->clear();
   msg->resize(kMaxMessageBytes);
   iovec iov{msg->data(), msg->size()};
   msghdr mh{};
   mh.msg_iov = &iov;
   mh.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)];
   mh.msg_control = control;
   mh.msg_controllen = sizeof control;
   ssize_t n;
@@ -249,22 +305,20 @@ bool RecvMessage(int sock, std::string* msg, int* fd) {
     for (size_t i = 0; i < count; ++i) {
       int got;
       std::memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof got);
-      if (*fd < 0) {
-        *fd = got;
-      } else {
-        close(got);  // only one fd per message is expected
-      }
+      fds->push_back(got);
     }
   }
+  auto drop = [fds] {
+    for (int fd : *fds) close(fd);
+    fds->clear();
+  };
   if (n == 0) {
-    if (*fd >= 0) close(*fd);
-    *fd = -1;
+    drop();
     errno = 0;
     return false;
   }
   if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-    if (*fd >= 0) close(*fd);
-    *fd = -1;
+    drop();
     errno = EMSGSIZE;
     return false;
   }

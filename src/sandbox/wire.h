@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,9 @@ namespace thaw::sandbox::internal {
 // Largest message either side sends or accepts. Bounded so the zygote can use a fixed buffer;
 // SpawnSpec::env must fit (validated by the server before sending).
 inline constexpr size_t kMaxMessageBytes = 64 * 1024;
+// Most fds one message carries (a fork request: the worker's socket, its cold-start channel and
+// its log socket).
+inline constexpr size_t kMaxFdsPerMessage = 4;
 
 enum class MessageType : uint8_t {
   kSpawn = 1,       // server → zygote: SpawnRequest
@@ -26,12 +30,25 @@ enum class MessageType : uint8_t {
   kReady = 3,       // zygote → server, once after start-up: ReadyMessage
   kSpawnReply = 4,  // zygote → server: SpawnReply (+ the worker's socket when ok)
   kStop = 5,        // server → zygote: pid, grace (ms): SIGKILL the worker if it outlives it
+  kSpawnFrom = 6,  // server → zygote: SpawnFromRequest (+ the log socket); answered by kSpawnReply
+  kFork = 7,       // zygote → template: worker id + [worker socket, release channel, log socket]
+  kForked = 8,     // template → zygote: ok, message (+ the child's pidfd when ok)
 };
 
 struct SpawnRequest {
   uint64_t id = 0;
   SpawnSpec spec;
 };
+
+// A worker forked from a template (SpawnSpec::as_template) instead of a fresh child.
+struct SpawnFromRequest {
+  pid_t template_pid = 0;  // as the server knows it (host pid)
+  SpawnRequest request;
+};
+
+// The start of SpawnReply::message when the template named by a SpawnFromRequest is gone (dead,
+// retired, or never was one): the server answers NotFound, and the caller spawns afresh.
+inline constexpr std::string_view kTemplateGone = "template gone: ";
 
 struct ReadyMessage {
   bool ok = false;
@@ -56,6 +73,9 @@ std::string EncodeKill(pid_t pid);
 std::string EncodeStop(pid_t pid, int64_t grace_ms);
 std::string EncodeReady(const ReadyMessage& m);
 std::string EncodeSpawnReply(const SpawnReply& r);
+std::string EncodeSpawnFrom(const SpawnFromRequest& r);
+std::string EncodeFork(const std::string& worker_id);
+std::string EncodeForked(bool ok, const std::string& message);
 
 // The type of an encoded message, or 0 when empty.
 uint8_t PeekType(std::string_view msg);
@@ -64,14 +84,21 @@ bool DecodeKill(std::string_view msg, pid_t* out);
 bool DecodeStop(std::string_view msg, pid_t* pid, int64_t* grace_ms);
 bool DecodeReady(std::string_view msg, ReadyMessage* out);
 bool DecodeSpawnReply(std::string_view msg, SpawnReply* out);
+bool DecodeSpawnFrom(std::string_view msg, SpawnFromRequest* out);
+bool DecodeFork(std::string_view msg, std::string* worker_id);
+bool DecodeForked(std::string_view msg, bool* ok, std::string* message);
 
 // Sends one message, with `fd` attached when >= 0. Retries EINTR; never raises SIGPIPE.
 Status SendMessage(int sock, std::string_view msg, int fd = -1);
+// The same with up to kMaxFdsPerMessage fds, in order.
+Status SendMessageFds(int sock, std::string_view msg, std::span<const int> fds);
 
 // Receives one message into `msg`. A received fd (close-on-exec) goes to `*fd`, else -1.
 // Returns false with errno == 0 at EOF, false with errno set on error (EAGAIN when non-blocking
 // and empty). A truncated message or control block is an error (EMSGSIZE); any fd that came
 // with it is closed.
 bool RecvMessage(int sock, std::string* msg, int* fd);
+// The same keeping every fd that came with the message, in order (close-on-exec).
+bool RecvMessageFds(int sock, std::string* msg, std::vector<int>* fds);
 
 }  // namespace thaw::sandbox::internal

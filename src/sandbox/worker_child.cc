@@ -9,6 +9,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,12 +26,7 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-constexpr int kWorkerFd = 3;  // where the entry finds its socket
 constexpr int kReportFd = 4;  // the report pipe, until the ready report is sent
-constexpr int kNotifyFd = 5;  // the go channel, until NotifyColdStartDone
-
-// In a worker: its end of the go channel, for NotifyColdStartDone; -1 elsewhere.
-int g_notify_fd = -1;
 constexpr char kPath[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 int64_t MicrosSince(SteadyClock::time_point t) {
@@ -281,6 +277,197 @@ void RunWorkerChild(const ChildContext& ctx) {
 }  // namespace thaw::sandbox::internal
 
 namespace thaw::sandbox {
+namespace {
+
+// In a child forked by a template: puts its fds in place (socket at 3, release channel at 5,
+// log on 1-2, nothing else), then waits until the zygote has moved it into its cgroup.
+void BecomeForkedChild(const std::vector<int>& got) {
+  using internal::kNotifyFd;
+  using internal::kWorkerFd;
+  const int log_fd = got.size() > 2 ? got[2] : -1;
+  if (log_fd >= 0 && (dup2(log_fd, STDOUT_FILENO) < 0 || dup2(log_fd, STDERR_FILENO) < 0)) _exit(1);
+  int sock = fcntl(got[0], F_DUPFD, 10);
+  int rel = fcntl(got[1], F_DUPFD_CLOEXEC, 10);
+  if (sock < 0 || rel < 0 || dup2(sock, kWorkerFd) < 0 || dup3(rel, kNotifyFd, O_CLOEXEC) < 0) {
+    _exit(1);
+  }
+  close(4);
+  close_range(kNotifyFd + 1, ~0U, 0);  // the template's other children's pidfds among them
+  internal::g_notify_fd = kNotifyFd;
+  // The release: one byte once the zygote wrote our pid into our cgroup, so everything this
+  // worker allocates from now on is charged to it. EOF: the zygote gave up on us.
+  char go = 0;
+  ssize_t n;
+  do {
+    n = recv(kNotifyFd, &go, 1, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) _exit(0);
+  // Dies with the template (without a PID namespace, --sandbox unsafe-off, nothing else would).
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+}  // namespace
+
+bool ServeForks(int server_fd, const ForkHooks& hooks) {
+  using internal::DecodeFork;
+  using internal::EncodeForked;
+  using internal::RecvMessageFds;
+  using internal::SendMessage;
+  const int go = internal::g_notify_fd;  // the zygote's fork requests arrive here
+  if (go < 0) return false;
+  // Children are reaped by the kernel (we are pid 1 of the namespace and never wait); their
+  // pidfds say when they are gone. Each child restores the default.
+  signal(SIGCHLD, SIG_IGN);
+  std::vector<int> children;  // pidfds of live children
+  bool stopping = false;      // the server closed server_fd: no more forks
+  // One child forked ahead of the next request, waiting on `spare_sock` for its fds: the fork
+  // of a process holding a model (its page tables) is off the cold path. Made once the
+  // template has been idle for kSpareAfter, so it does not compete with a worker just started.
+  constexpr int kSpareAfterMs = 20;
+  pid_t spare_pid = 0;
+  int spare_pidfd = -1, spare_sock = -1;
+  std::vector<pollfd> fds;
+  while (!stopping || !children.empty()) {
+    fds.assign({{go, POLLIN, 0}, {stopping ? -1 : server_fd, POLLIN, 0}});
+    for (int p : children) fds.push_back({p, POLLIN, 0});
+    const bool want_spare = !stopping && spare_pid == 0;
+    int n = poll(fds.data(), fds.size(), want_spare ? kSpareAfterMs : -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    if (n == 0 && want_spare) {
+      int sp[2];
+      if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) continue;
+      if (hooks.before) hooks.before();
+      const pid_t pid = fork();
+      if (pid == 0) {
+        signal(SIGCHLD, SIG_DFL);
+        if (hooks.child) hooks.child();
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        close(sp[0]);
+        std::string msg;
+        std::vector<int> got;
+        while (true) {  // blocks until the template hands over a request's fds, or goes
+          pollfd w{sp[1], POLLIN, 0};
+          if (poll(&w, 1, -1) < 0 && errno != EINTR) _exit(0);
+          if (RecvMessageFds(sp[1], &msg, &got)) break;
+          if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) _exit(0);
+        }
+        if (got.size() < 2) _exit(0);
+        BecomeForkedChild(got);
+        return true;
+      }
+      if (hooks.parent) hooks.parent();
+      close(sp[1]);
+      const int pidfd = pid > 0 ? static_cast<int>(syscall(SYS_pidfd_open, pid, 0)) : -1;
+      if (pidfd < 0) {
+        if (pid > 0) kill(pid, SIGKILL);
+        close(sp[0]);
+        continue;
+      }
+      spare_pid = pid;
+      spare_pidfd = pidfd;
+      spare_sock = sp[0];
+      continue;
+    }
+    if (n == 0) continue;
+    for (size_t i = fds.size(); i-- > 2;) {
+      if (!fds[i].revents) continue;
+      close(children[i - 2]);
+      children.erase(children.begin() + static_cast<std::ptrdiff_t>(i - 2));
+    }
+    if (fds[1].revents) {
+      char buf[256];
+      ssize_t got = read(server_fd, buf, sizeof buf);
+      if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) stopping = true;
+      if (stopping && spare_pid != 0) {  // EOF on its channel: the spare exits
+        close(spare_sock);
+        close(spare_pidfd);
+        spare_pid = 0;
+      }
+    }
+    if (!fds[0].revents) continue;
+    std::string msg;
+    std::vector<int> got;
+    if (!RecvMessageFds(go, &msg, &got)) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
+      return false;  // the zygote is gone: so are we (our children with us, as pid 1)
+    }
+    std::string worker_id;
+    auto refuse = [&](const std::string& why) {
+      for (int fd : got) close(fd);
+      return SendMessage(go, EncodeForked(false, why)).ok();
+    };
+    if (!DecodeFork(msg, &worker_id) || got.size() < 2) {
+      if (!refuse("undecodable fork request")) return false;
+      continue;
+    }
+    if (stopping) {
+      if (!refuse("the template is retiring")) return false;
+      continue;
+    }
+    if (spare_pid != 0) {
+      // The spare takes the request: its fds go over its channel, its pidfd to the zygote.
+      const bool handed = internal::SendMessageFds(spare_sock, "go", got).ok();
+      for (int fd : got) close(fd);
+      close(spare_sock);
+      const int pidfd = spare_pidfd;
+      const pid_t pid = spare_pid;
+      spare_pid = 0;
+      if (!handed) {
+        kill(pid, SIGKILL);
+        close(pidfd);
+        if (!SendMessage(go, EncodeForked(false, "the forked child did not take its request"))
+                 .ok()) {
+          return false;
+        }
+        continue;
+      }
+      if (!SendMessage(go, EncodeForked(true, ""), pidfd).ok()) {
+        kill(pid, SIGKILL);
+        close(pidfd);
+        return false;
+      }
+      children.push_back(pidfd);
+      continue;
+    }
+    if (hooks.before) hooks.before();
+    const pid_t pid = fork();
+    if (pid == 0) {
+      signal(SIGCHLD, SIG_DFL);
+      if (hooks.child) hooks.child();
+      BecomeForkedChild(got);
+      return true;
+    }
+    const int fork_errno = errno;
+    if (hooks.parent) hooks.parent();
+    if (pid < 0) {
+      if (!refuse(std::string("fork: ") + std::strerror(fork_errno))) return false;
+      continue;
+    }
+    for (int fd : got) close(fd);
+    // glibc 2.36's <sys/pidfd.h> lacks extern "C": the syscall directly. The child cannot exit
+    // before its release, so the pid is still its own here.
+    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd < 0) {
+      const int e = errno;
+      kill(pid, SIGKILL);
+      if (!SendMessage(go, EncodeForked(false, std::string("pidfd_open: ") + std::strerror(e)))
+               .ok()) {
+        return false;
+      }
+      continue;
+    }
+    if (!SendMessage(go, EncodeForked(true, ""), pidfd).ok()) {
+      kill(pid, SIGKILL);
+      close(pidfd);
+      return false;
+    }
+    children.push_back(pidfd);
+  }
+  return false;
+}
 
 void NotifyColdStartDone() {
   int& fd = internal::g_notify_fd;

@@ -22,6 +22,12 @@
 
 namespace thaw::sandbox::internal {
 
+inline constexpr int kWorkerFd = 3;  // where the entry finds its socket
+// The go channel, until NotifyColdStartDone (a template keeps it: its fork requests arrive here).
+inline constexpr int kNotifyFd = 5;
+// In a worker: its end of the go channel; -1 elsewhere.
+inline int g_notify_fd = -1;
+
 // Exit status of a child whose sandbox setup failed (after it reported why).
 inline constexpr int kSetupFailedExit = 121;
 

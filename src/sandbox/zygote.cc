@@ -29,6 +29,7 @@ using internal::DecodeReady;
 using internal::DecodeSpawnReply;
 using internal::EncodeKill;
 using internal::EncodeSpawn;
+using internal::EncodeSpawnFrom;
 using internal::EncodeStop;
 using internal::MessageType;
 using internal::ReadyMessage;
@@ -214,13 +215,36 @@ Result<SpawnedWorker> Zygote::Spawn(const SpawnSpec& spec) {
     std::lock_guard lock(mu_);
     if (dead_) return Unavailable("the zygote has exited");
     req.id = next_id_++;
-    waiting_.insert(req.id);
   }
-  std::string msg = EncodeSpawn(req);
-  if (msg.size() > internal::kMaxMessageBytes) {
+  return Request(req.id, EncodeSpawn(req), spec);
+}
+
+Result<SpawnedWorker> Zygote::SpawnFrom(pid_t template_pid, const SpawnSpec& spec) {
+  if (template_pid <= 0) return NotFound("no template");
+  THAW_RETURN_IF_ERROR(Validate(spec));
+  if (Status s = WaitReady(); !s.ok()) return Unavailable(s.message());
+  internal::SpawnFromRequest req;
+  req.template_pid = template_pid;
+  req.request.spec.worker_id = spec.worker_id;
+  req.request.spec.runtime = spec.runtime;
+  req.request.spec.memory_mb = spec.memory_mb;
+  {
     std::lock_guard lock(mu_);
-    waiting_.erase(req.id);
+    if (dead_) return Unavailable("the zygote has exited");
+    req.request.id = next_id_++;
+  }
+  return Request(req.request.id, EncodeSpawnFrom(req), spec);
+}
+
+Result<SpawnedWorker> Zygote::Request(uint64_t id, const std::string& msg, const SpawnSpec& spec) {
+  SpawnRequest req;
+  req.id = id;
+  if (msg.size() > internal::kMaxMessageBytes) {
     return InvalidArgument("spawn request too large (environment too big)");
+  }
+  {
+    std::lock_guard lock(mu_);
+    waiting_.insert(req.id);
   }
   // The worker's stdout/stderr: its end travels with the request (the zygote passes it on).
   int out[2] = {-1, -1};
@@ -251,7 +275,13 @@ Result<SpawnedWorker> Zygote::Spawn(const SpawnSpec& spec) {
     if (out[0] >= 0) close(out[0]);
     if (!awaited.ok()) return awaited.status();
     if (awaited->fd >= 0) close(awaited->fd);
-    if (!awaited->reply.ok) return Internal(awaited->reply.message);
+    if (!awaited->reply.ok) {
+      const std::string& m = awaited->reply.message;
+      if (m.rfind(internal::kTemplateGone, 0) == 0) {
+        return NotFound(m.substr(internal::kTemplateGone.size()));
+      }
+      return Internal(m);
+    }
     return Internal("the zygote's reply carried no socket");
   }
   Reply reply = std::move(awaited).value();

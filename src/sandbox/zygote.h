@@ -64,6 +64,10 @@ struct SpawnSpec {
   // Not sent to the zygote: when set, Spawn gives the worker a fresh socket as its stdout and
   // stderr and returns the other end in SpawnedWorker::log_fd (else they are the server's).
   bool capture_output = false;
+  // The scikit-learn template tier: the process becomes a template instead of a worker. Its
+  // entry loads the runtime (the model), then calls ServeForks; later workers of the same
+  // endpoint fork from it (Zygote::SpawnFrom), each in a cgroup of its own.
+  bool as_template = false;
 };
 
 // Where the time of one spawn went on its path, measured in the zygote and the child
@@ -128,6 +132,24 @@ using WorkerEntry = int (*)(int fd, const SpawnSpec& spec);
 // kMaxColdStartHold after the spawn. Only the first call does anything; harmless elsewhere.
 void NotifyColdStartDone();
 
+// What a template's runtime must do around each fork (Python: PyOS_BeforeFork and the
+// AfterFork calls). Each may be null.
+struct ForkHooks {
+  void (*before)() = nullptr;
+  void (*parent)() = nullptr;
+  void (*child)() = nullptr;
+};
+
+// For the entry of a template (SpawnSpec::as_template), in its process, once its runtime is
+// loaded and it has told the server so on `server_fd`: serves the zygote's fork requests until
+// the server closes `server_fd` (its stop request) and no child of it is left, or the zygote is
+// gone; then returns false. Returns true in each forked child, which is then a worker: its own
+// socket at fd 3 (the template's is closed), its output on fds 1-2, moved by the zygote into a
+// cgroup of its own with its spec's memory limit before it was released. The children share the
+// template's namespaces, credentials and filter (one endpoint's workers; see ARCHITECTURE.md).
+// The process must be single-threaded.
+bool ServeForks(int server_fd, const ForkHooks& hooks);
+
 // The server's data directory as SandboxOptions::hidden_paths should hide it: itself (absolute,
 // normalised), or nothing when it is inside /tmp or /dev/shm, which every worker sees as its own
 // empty tmpfs anyway. Pure: it looks at the path only.
@@ -164,6 +186,12 @@ class Zygote {
   // bad spec, Internal("sandbox setup failed: <step>: <reason>") when the child could not set
   // up, Unavailable when the zygote is gone or did not answer in spawn_timeout + 1 s.
   Result<SpawnedWorker> Spawn(const SpawnSpec& spec);
+  // A worker forked from the template `template_pid` (a worker spawned with as_template that
+  // entered ServeForks) instead of a fresh child: it holds what the template loaded, in a
+  // cgroup of its own with spec.memory_mb. spec.model_dir, program_dir and env are the
+  // template's (ignored here). Same threading and errors as Spawn, plus NotFound when the
+  // template is gone (dead, retired, not a template): spawn afresh then.
+  Result<SpawnedWorker> SpawnFrom(pid_t template_pid, const SpawnSpec& spec);
   // SIGKILLs a worker (e.g. after an invocation timeout). Thread-safe. The zygote only kills
   // pids it spawned and has not reaped yet, so a recycled pid is never hit.
   void Kill(pid_t pid);
@@ -187,6 +215,8 @@ class Zygote {
  private:
   struct Reply;
   Zygote() = default;
+  // Spawn and SpawnFrom: sends `msg` (an encoded request with id `id`) and waits for its reply.
+  Result<SpawnedWorker> Request(uint64_t id, const std::string& msg, const SpawnSpec& spec);
   // Waits for the reply to request `id`; one waiting thread at a time reads the socket and hands
   // other threads their replies.
   Result<Reply> AwaitReply(uint64_t id, std::chrono::steady_clock::time_point deadline);

@@ -278,6 +278,17 @@ void ZygoteProcess::IdleWork(bool want_refill, bool refill_only) {
     if (!cgroups_->RemoveSlot(name)) busy_.push_back(std::move(name));
     return;
   }
+  if (WantSpareSlot() && !refill_only) {
+    // A cgroup for the next fork from a template, off its cold path (mkdir in each hierarchy).
+    auto slot = cgroups_->NewSlot();
+    if (slot.ok()) {
+      spare_slots_.push_back(std::move(slot).value());
+    } else {
+      log_->warn("cannot prepare a cgroup for template forks: {}", slot.status().message());
+      refill_after_ = SteadyClock::now() + std::chrono::seconds(1);
+    }
+    return;
+  }
   if (want_refill) {
     if (Status s = BuildStep(); !s.ok()) {
       log_->warn("cannot prepare a worker slot: {}", s.message());

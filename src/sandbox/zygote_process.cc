@@ -33,6 +33,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,20 +82,33 @@ void ZygoteProcess::Run() {
 bool ZygoteProcess::ColdStartInFlight(SteadyClock::time_point now, bool* pending, int* timeout) {
   bool in_flight = false;
   *pending = false;
+  auto held = [&](Child& c) {
+    if (now >= c.hold_until) {
+      close(c.go_fd);
+      c.go_fd = -1;
+      return;
+    }
+    in_flight = true;
+    int ms = MillisUntil(c.hold_until);
+    if (*timeout < 0 || ms < *timeout) *timeout = ms;
+  };
+  for (auto& [pid, c] : adopted_) {
+    if (c.go_fd >= 0) held(c);
+  }
   for (auto& [pid, c] : children_) {
+    if (c.is_template) {
+      if (c.forks.empty()) continue;
+      in_flight = *pending = true;  // a fork request waits for its answer
+      int ms = MillisUntil(c.forks.front().deadline);
+      if (*timeout < 0 || ms < *timeout) *timeout = ms;
+      continue;
+    }
     if (c.state == State::kPending) {
       in_flight = *pending = true;
       int ms = MillisUntil(c.deadline);
       if (*timeout < 0 || ms < *timeout) *timeout = ms;
     } else if (c.state == State::kRunning && c.go_fd >= 0) {
-      if (now >= c.hold_until) {
-        close(c.go_fd);
-        c.go_fd = -1;
-        continue;
-      }
-      in_flight = true;
-      int ms = MillisUntil(c.hold_until);
-      if (*timeout < 0 || ms < *timeout) *timeout = ms;
+      held(c);
     }
   }
   return in_flight;
@@ -102,7 +116,10 @@ bool ZygoteProcess::ColdStartInFlight(SteadyClock::time_point now, bool* pending
 
 void ZygoteProcess::Loop() {
   std::vector<pollfd> fds;
-  std::vector<pid_t> watched;  // the child of each go channel in fds[3…]
+  // What each of fds[3…] is: a child's go channel (a template's: its fork answers), an adopted
+  // worker's go channel, an adopted worker's pidfd.
+  enum class Watch { kGo, kAdoptedGo, kAdoptedExit };
+  std::vector<std::pair<Watch, pid_t>> watched;
   while (true) {
     int timeout = -1;
     const auto now = SteadyClock::now();
@@ -116,19 +133,30 @@ void ZygoteProcess::Loop() {
     // network namespace, more under load) would delay the reply.
     const bool low = 2 * pooled < options_.pool_size;
     const bool may_work = !pending && (!in_flight || (want_refill && low));
-    if (may_work && (want_refill || !to_remove_.empty())) timeout = 0;
+    const bool want_spare = WantSpareSlot();
+    if (may_work && (want_refill || want_spare || !to_remove_.empty())) timeout = 0;
     if (!in_flight && !busy_.empty() && timeout < 0) timeout = 100;
-    for (const auto& [pid, c] : children_) {
-      if (!c.kill_at) continue;
-      int ms = MillisUntil(*c.kill_at);
-      if (timeout < 0 || ms < timeout) timeout = ms;
+    for (const auto* group : {&children_, &adopted_}) {
+      for (const auto& [pid, c] : *group) {
+        if (!c.kill_at) continue;
+        int ms = MillisUntil(*c.kill_at);
+        if (timeout < 0 || ms < timeout) timeout = ms;
+      }
     }
     fds.assign({{ctl_, POLLIN, 0}, {sig_fd_, POLLIN, 0}, {report_r_, POLLIN, 0}});
     watched.clear();
     for (const auto& [pid, c] : children_) {
       if (c.state != State::kRunning || c.go_fd < 0) continue;
       fds.push_back({c.go_fd, POLLIN, 0});
-      watched.push_back(pid);
+      watched.emplace_back(Watch::kGo, pid);
+    }
+    for (const auto& [pid, c] : adopted_) {
+      if (c.go_fd >= 0) {
+        fds.push_back({c.go_fd, POLLIN, 0});
+        watched.emplace_back(Watch::kAdoptedGo, pid);
+      }
+      fds.push_back({c.pidfd, POLLIN, 0});
+      watched.emplace_back(Watch::kAdoptedExit, pid);
     }
     int n = poll(fds.data(), fds.size(), timeout);
     if (n < 0 && errno != EINTR) {
@@ -137,11 +165,22 @@ void ZygoteProcess::Loop() {
     }
     if (n == 0 && may_work) IdleWork(want_refill, in_flight);
     if (n > 0) {
-      // The end of a cold start: a byte, or the channel closing (the worker exited).
+      // The end of a cold start: a byte, or the channel closing (the worker exited). A
+      // template's channel: fork answers. An adopted worker's pidfd: it exited.
       for (size_t i = 3; i < fds.size(); ++i) {
         if (!fds[i].revents) continue;
-        auto it = children_.find(watched[i - 3]);
-        if (it == children_.end() || it->second.go_fd != fds[i].fd) continue;
+        const auto [what, pid] = watched[i - 3];
+        if (what == Watch::kAdoptedExit) {
+          AdoptedExited(pid);
+          continue;
+        }
+        auto& group = what == Watch::kGo ? children_ : adopted_;
+        auto it = group.find(pid);
+        if (it == group.end() || it->second.go_fd != fds[i].fd) continue;
+        if (it->second.is_template) {
+          DrainTemplate(pid);
+          continue;
+        }
         close(it->second.go_fd);
         it->second.go_fd = -1;
       }
@@ -163,7 +202,7 @@ void ZygoteProcess::DrainControl() {
       Shutdown(0);  // EOF (or a broken channel): the server is gone or done with us
     }
     const auto type = static_cast<MessageType>(PeekType(msg));
-    if (fd >= 0 && type != MessageType::kSpawn) close(fd);
+    if (fd >= 0 && type != MessageType::kSpawn && type != MessageType::kSpawnFrom) close(fd);
     switch (type) {
       case MessageType::kSpawn: {
         auto req = std::make_shared<SpawnRequest>();
@@ -173,6 +212,16 @@ void ZygoteProcess::DrainControl() {
           break;
         }
         HandleSpawn(std::move(req), SteadyClock::now(), 0, fd);
+        break;
+      }
+      case MessageType::kSpawnFrom: {
+        SpawnFromRequest req;
+        if (!DecodeSpawnFrom(msg, &req)) {
+          log_->error("undecodable spawn-from request ({} bytes)", msg.size());
+          if (fd >= 0) close(fd);
+          break;
+        }
+        HandleSpawnFrom(req, fd);
         break;
       }
       case MessageType::kKill: {
@@ -240,6 +289,7 @@ void ZygoteProcess::HandleSpawn(std::shared_ptr<const SpawnRequest> req,
     c.timings = hit ? SpawnTimings() : c.arm;  // a miss pays for the slot and the fork
     c.timings.pool_hit = hit;
     c.log_fd = log_fd;
+    c.is_template = req->spec.as_template;
     if (!sent.ok()) SendReply(c, 0, "the worker died before its spawn: " + sent.message());
     return;
   }
@@ -326,9 +376,7 @@ void ZygoteProcess::DrainSignals() {
   if (stop) Shutdown(0);
 }
 
-// The worker's last line in its own log: how it ended. Never blocks the zygote (a full socket
-// loses the line).
-static void WriteExitLine(int log_fd, std::string line) {
+void WriteExitLine(int log_fd, std::string line) {
   if (log_fd < 0) return;
   line += '\n';
   while (send(log_fd, line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
@@ -369,6 +417,7 @@ void ZygoteProcess::Reap() {
       log_->debug("worker {} (pid {}) exited: {}", c.worker_id, pid, DescribeExit(status));
       WriteExitLine(c.log_fd, "thaw: worker " + c.worker_id + " exited: " + DescribeExit(status));
     }
+    if (c.is_template) FailForks(c, std::string(kTemplateGone) + "the template exited");
     for (int fd : {c.go_fd, c.server_fd, c.log_fd}) {
       if (fd >= 0) close(fd);
     }
@@ -380,7 +429,26 @@ void ZygoteProcess::Reap() {
 
 void ZygoteProcess::CheckDeadlines() {
   auto now = SteadyClock::now();
+  for (auto& [pid, c] : adopted_) {
+    if (c.kill_at && now >= *c.kill_at) {
+      c.kill_at.reset();
+      log_->info(
+          "worker {} (pid {}) did not exit within the {} ms grace after its stop request: "
+          "killed",
+          c.worker_id, pid, c.grace_ms);
+      KillWorker(pid);
+    }
+  }
   for (auto& [pid, c] : children_) {
+    if (c.is_template && !c.forks.empty() && now >= c.forks.front().deadline) {
+      // A template that does not answer cannot be trusted with the next fork either.
+      log_->warn("template {} (pid {}) did not fork within {} ms: killed", c.worker_id, pid,
+                 options_.spawn_timeout.count());
+      FailForks(c, "the template did not fork within " +
+                       std::to_string(options_.spawn_timeout.count()) + " ms");
+      KillWorker(pid);
+      continue;
+    }
     if (c.kill_at && now >= *c.kill_at) {
       c.kill_at.reset();
       log_->info(
@@ -402,6 +470,11 @@ void ZygoteProcess::CheckDeadlines() {
 
 // Only workers we handed out and have not reaped: a recycled pid is never ours.
 void ZygoteProcess::KillWorker(pid_t pid) {
+  if (auto a = adopted_.find(pid); a != adopted_.end()) {
+    // Not our child: through its pidfd, which cannot reach a process that reused the pid.
+    syscall(SYS_pidfd_send_signal, a->second.pidfd, SIGKILL, nullptr, 0);
+    return;
+  }
   auto it = children_.find(pid);
   if (it == children_.end() || it->second.state != State::kRunning) return;
   kill(-pid, SIGKILL);  // the worker's process group (its children, unsandboxed)
@@ -409,13 +482,13 @@ void ZygoteProcess::KillWorker(pid_t pid) {
 }
 
 void ZygoteProcess::StopWorker(pid_t pid, int64_t grace_ms) {
-  auto it = children_.find(pid);
-  if (it == children_.end() || it->second.state != State::kRunning) return;
+  Child* found = FindRunning(pid);
+  if (found == nullptr) return;
   if (grace_ms <= 0) {
     KillWorker(pid);
     return;
   }
-  Child& c = it->second;
+  Child& c = *found;
   auto at = SteadyClock::now() + std::chrono::milliseconds(grace_ms);
   if (!c.kill_at || at < *c.kill_at) {
     c.kill_at = at;
@@ -426,7 +499,20 @@ void ZygoteProcess::StopWorker(pid_t pid, int64_t grace_ms) {
 }
 
 void ZygoteProcess::Shutdown(int code) {
+  for (auto& [pid, c] : adopted_) {
+    syscall(SYS_pidfd_send_signal, c.pidfd, SIGKILL, nullptr, 0);
+    for (int fd : {c.go_fd, c.server_fd, c.log_fd}) {
+      if (fd >= 0) close(fd);
+    }
+  }
   for (auto& [pid, c] : children_) {
+    for (auto& f : c.forks) {
+      for (int fd : {f.server_fd, f.release_fd, f.log_fd}) {
+        if (fd >= 0) close(fd);
+      }
+      f.slot.CloseFds();
+      RemoveCgroup(f.slot.name);
+    }
     kill(-pid, SIGKILL);
     kill(pid, SIGKILL);
     for (int fd : {c.go_fd, c.server_fd, c.log_fd}) {
@@ -448,6 +534,20 @@ void ZygoteProcess::Shutdown(int code) {
     if (pid < 0 && errno == ECHILD) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
+  // Adopted workers die with their templates (killed above) if not by their own SIGKILL.
+  for (auto& [pid, c] : adopted_) {
+    pollfd p{c.pidfd, POLLIN, 0};
+    while (poll(&p, 1, 10) == 0 && SteadyClock::now() < deadline) {
+    }
+    close(c.pidfd);
+    RemoveCgroup(c.cgroup);
+  }
+  adopted_.clear();
+  for (auto& slot : spare_slots_) {
+    slot.CloseFds();
+    RemoveCgroup(slot.name);
+  }
+  spare_slots_.clear();
   if (building_) DiscardSlot(*building_);
   if (cgroups_) {
     std::vector<std::string> left(to_remove_.begin(), to_remove_.end());

@@ -50,6 +50,19 @@ class ZygoteProcess {
       ns.Close();
     }
   };
+  // A fork request sent to a template, until its answer.
+  struct PendingFork {
+    uint64_t request_id = 0;
+    std::string worker_id;
+    int64_t memory_mb = 0;
+    CgroupSlot slot;      // the child's, limits written; the zygote moves the child into it
+    int server_fd = -1;   // the server's end of the worker's socket
+    int release_fd = -1;  // our end of the child's release / cold-start channel
+    int log_fd = -1;
+    SteadyClock::time_point received;
+    SteadyClock::time_point sent;
+    SteadyClock::time_point deadline;
+  };
   enum class State {
     kArming,   // forked, entering its slot; in pool_
     kArmed,    // waiting for a spec; in pool_
@@ -80,6 +93,13 @@ class ZygoteProcess {
     // kRunning, asked to stop (Zygote::Stop): SIGKILLed at this time if still running.
     std::optional<SteadyClock::time_point> kill_at;
     int64_t grace_ms = 0;
+    // A template (SpawnSpec::as_template): its go channel stays open and carries its fork
+    // requests and their answers (oldest first).
+    bool is_template = false;
+    std::deque<PendingFork> forks;
+    // In adopted_ (a template's child, not ours: we learn of its exit through its pidfd).
+    int pidfd = -1;
+    pid_t template_pid = 0;
   };
 
   // zygote_pool.cc: start-up and the pool.
@@ -105,6 +125,18 @@ class ZygoteProcess {
   void HandleSpawn(std::shared_ptr<const SpawnRequest> req, SteadyClock::time_point received,
                    int retries = 0, int log_fd = -1);
   void SendReply(Child& c, pid_t pid, const std::string& error);
+  // zygote_template.cc: the template tier.
+  void HandleSpawnFrom(const SpawnFromRequest& req, int log_fd);
+  // A template's go channel is readable: fork answers, or EOF.
+  void DrainTemplate(pid_t template_pid);
+  void AdoptFork(pid_t template_pid, Child& tmpl, PendingFork& f, int pidfd);
+  void FailFork(PendingFork& f, const std::string& error);
+  void FailForks(Child& tmpl, const std::string& error);
+  // An adopted child's pidfd is readable: it exited.
+  void AdoptedExited(pid_t pid);
+  Result<CgroupSlot> TakeSpareSlot();
+  bool WantSpareSlot() const;
+  Child* FindRunning(pid_t pid);
   void DrainReports();
   // Whether a cold start is in flight: a spawn waiting for its child (then also `*pending`), or
   // a spawned worker with no word on its go channel yet, within kMaxColdStartHold of its reply.
@@ -130,10 +162,14 @@ class ZygoteProcess {
   std::unique_ptr<Namespaces> namespaces_;
   std::optional<SyscallFilter> filter_;  // compiled once here, installed by each worker
 
-  std::map<pid_t, Child> children_;   // every child not reaped yet
-  std::map<uint64_t, pid_t> tokens_;  // token → pid, until the ready report
-  std::deque<pid_t> pool_;            // kArming and kArmed children, oldest first
-  std::optional<Slot> building_;      // the next pool entry, built step by step when idle
+  std::map<pid_t, Child> children_;  // every child not reaped yet
+  // Workers forked by templates (host pid → child), until their pidfd says they exited. Kept
+  // apart from children_: their pids are not ours to waitpid, and may be reused once gone.
+  std::map<pid_t, Child> adopted_;
+  std::deque<CgroupSlot> spare_slots_;  // for template forks: made when idle, limits unset
+  std::map<uint64_t, pid_t> tokens_;    // token → pid, until the ready report
+  std::deque<pid_t> pool_;              // kArming and kArmed children, oldest first
+  std::optional<Slot> building_;        // the next pool entry, built step by step when idle
   int building_step_ = 0;
   SpawnTimings building_cost_;
   std::deque<std::string> to_remove_;  // cgroups of reaped children, removed when idle
@@ -143,6 +179,8 @@ class ZygoteProcess {
 };
 
 int64_t MicrosSince(SteadyClock::time_point t);
+// The worker's last line in its own log: how it ended. Never blocks (a full socket loses it).
+void WriteExitLine(int log_fd, std::string line);
 std::string DescribeExit(int status);
 
 }  // namespace thaw::sandbox::internal

@@ -55,6 +55,14 @@ int WorkerEntry(int fd, const sandbox::SpawnSpec& spec) {
   w.sandboxed = g_sandboxed;
   w.worker_id = spec.worker_id;
   w.on_first_invocation = &sandbox::NotifyColdStartDone;
+  w.as_template = spec.as_template;
+  w.serve_forks = [](int server_fd) {
+    sandbox::ForkHooks hooks;
+    hooks.before = &worker::PythonBeforeFork;
+    hooks.parent = &worker::PythonAfterForkParent;
+    hooks.child = &worker::PythonAfterForkChild;
+    return sandbox::ServeForks(server_fd, hooks);
+  };
   return worker::RunWorker(fd, w);
 }
 
@@ -69,6 +77,7 @@ class ZygoteLauncher final : public fleet::Launcher {
     sandbox::SpawnSpec s{spec.worker_id, spec.runtime, spec.model_dir,
                          spec.memory_mb, spec.env,     {}};
     s.capture_output = !spec.log_stream.empty();  // the worker's stdout/stderr → its stream
+    s.as_template = spec.as_template;
     constexpr std::string_view kCustom = worker::kCustomRuntimePrefix;
     if (g_sandboxed && spec.runtime.rfind(kCustom, 0) == 0) {
       // The container's directory is bound at /opt/ml/program: its program runs from there.
@@ -86,6 +95,19 @@ class ZygoteLauncher final : public fleet::Launcher {
       }
       return w.status();
     }
+    if (w->log_fd >= 0) logs_.Attach(spec.endpoint, spec.log_stream, w->log_fd);
+    return fleet::LaunchedWorker{w->fd, w->pid};
+  }
+  Result<fleet::LaunchedWorker> LaunchFrom(pid_t template_pid,
+                                           const fleet::LaunchSpec& spec) override {
+    if (spec.runtime != "sklearn") return NotFound("only scikit-learn endpoints have templates");
+    sandbox::SpawnSpec s;
+    s.worker_id = spec.worker_id;
+    s.runtime = spec.runtime;
+    s.memory_mb = spec.memory_mb;
+    s.capture_output = !spec.log_stream.empty();
+    auto w = python_.SpawnFrom(template_pid, s);
+    if (!w.ok()) return w.status();
     if (w->log_fd >= 0) logs_.Attach(spec.endpoint, spec.log_stream, w->log_fd);
     return fleet::LaunchedWorker{w->fd, w->pid};
   }
@@ -190,6 +212,10 @@ int Serve(const ServeOptions& opts) {
   }
   if (opts.metrics != "on" && opts.metrics != "off") {
     log->error("--metrics must be \"on\" or \"off\", got \"{}\"", opts.metrics);
+    return 2;
+  }
+  if (opts.sklearn_templates != "on" && opts.sklearn_templates != "off") {
+    log->error("--sklearn-templates must be \"on\" or \"off\", got \"{}\"", opts.sklearn_templates);
     return 2;
   }
   if (opts.sandbox != "on" && opts.sandbox != "unsafe-off") {
@@ -307,6 +333,7 @@ int Serve(const ServeOptions& opts) {
   serving_opts.invocation_timeout = std::chrono::seconds(opts.invocation_timeout);
   serving_opts.startup_timeout = std::chrono::seconds(opts.startup_timeout);
   serving_opts.stop_grace = std::chrono::seconds(opts.stop_grace);
+  serving_opts.sklearn_templates = opts.sklearn_templates == "on";
   control::FleetServing fleet_serving(fleet, serving_opts);
   TrackingServing serving(fleet_serving);
   control::ControlOptions control_opts;

@@ -25,6 +25,16 @@ std::set<std::string> TrackingServing::endpoints() const {
 
 Result<fleet::LaunchedWorker> TrackingLauncher::Launch(const fleet::LaunchSpec& spec) {
   Result<fleet::LaunchedWorker> w = inner_.Launch(spec);
+  if (w.ok() && !spec.as_template) {  // a template serves nothing: not in MemoryUtilization
+    std::lock_guard lock(mu_);
+    workers_[spec.worker_id] = spec.memory_mb;
+  }
+  return w;
+}
+
+Result<fleet::LaunchedWorker> TrackingLauncher::LaunchFrom(pid_t template_pid,
+                                                           const fleet::LaunchSpec& spec) {
+  Result<fleet::LaunchedWorker> w = inner_.LaunchFrom(template_pid, spec);
   if (w.ok()) {
     std::lock_guard lock(mu_);
     workers_[spec.worker_id] = spec.memory_mb;

@@ -44,6 +44,8 @@ class TrackingLauncher final : public fleet::Launcher {
   TrackingLauncher(fleet::Launcher& inner, std::function<int64_t(const std::string&)> usage)
       : inner_(inner), usage_(std::move(usage)) {}
   Result<fleet::LaunchedWorker> Launch(const fleet::LaunchSpec& spec) override;
+  Result<fleet::LaunchedWorker> LaunchFrom(pid_t template_pid,
+                                           const fleet::LaunchSpec& spec) override;
   void Kill(pid_t pid) override { inner_.Kill(pid); }
   void Stop(pid_t pid, std::chrono::milliseconds grace) override { inner_.Stop(pid, grace); }
   void Note(const std::string& endpoint, const std::string& log_stream, std::string line) override {

@@ -69,6 +69,11 @@ const std::vector<OptionSpec>& ServeOptionTable() {
        "\"on\" (cgroups, namespaces, unprivileged uid) or \"unsafe-off\" for development on "
        "hosts where the sandbox cannot be set up",
        &O::sandbox},
+      {"sklearn-templates",
+       "\"on\": after a scikit-learn endpoint's first start, keep a template process holding "
+       "its loaded model, from which later cold starts fork; \"off\": every cold start from "
+       "the generic zygote",
+       &O::sklearn_templates},
       {"auth",
        "\"sigv4\": every API request must be signed with a key from <data-dir>/credentials "
        "(created with a random key pair on first start); \"none\" turns authentication off",

@@ -33,9 +33,10 @@ struct ServeOptions {
   int64_t keep_alive_bin_ms = 60000;           // adaptive histogram bin (tests shorten it)
   int64_t invocation_timeout = 60;             // seconds a worker may take to answer /invocations
   int64_t startup_timeout = 180;               // seconds a new worker may take to pass /ping
-  int64_t stop_grace = 30;     // seconds a retiring worker has between stop and SIGKILL
-  std::string sandbox = "on";  // "on" | "unsafe-off"
-  std::string auth = "sigv4";  // "sigv4" | "none"
+  int64_t stop_grace = 30;               // seconds a retiring worker has between stop and SIGKILL
+  std::string sandbox = "on";            // "on" | "unsafe-off"
+  std::string sklearn_templates = "on";  // "on" | "off": the scikit-learn template tier
+  std::string auth = "sigv4";            // "sigv4" | "none"
   int64_t memory_budget_mb = DefaultMemoryBudgetMb();
   std::string metrics = "on";           // "on" | "off" (no recording, no CloudWatch API)
   int64_t metrics_retention_days = 15;  // CloudWatch keeps 1-minute data 15 days

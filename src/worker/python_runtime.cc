@@ -131,6 +131,23 @@ Status PreloadPython() {
   return Status::Ok();
 }
 
+void PythonBeforeFork() { PyOS_BeforeFork(); }
+void PythonAfterForkParent() { PyOS_AfterFork_Parent(); }
+void PythonAfterForkChild() {
+  PyOS_AfterFork_Child();
+  if (g_module == nullptr) return;
+  Ref seeded(PyObject_CallMethod(g_module, "after_fork", nullptr));
+  if (!seeded) Logger("worker")->warn("reseeding failed: {}", TakeError(true));
+}
+
+Status PythonRuntime::CheckForkable() {
+  if (int threads = ThreadCount(); threads != 1) {
+    return FailedPrecondition("model_fn left " + std::to_string(threads) +
+                              " threads running; a template cannot fork safely");
+  }
+  return Status::Ok();
+}
+
 PythonRuntime::PythonRuntime(const WorkerSpec& spec) {
   if (g_module == nullptr) {
     load_status_ = FailedPrecondition(

@@ -27,6 +27,13 @@ namespace thaw::worker {
 // the GIL: the process stays single-threaded, and its forked workers inherit the held GIL.
 Status PreloadPython();
 
+// The interpreter's fork protocol, for a template (sandbox::ForkHooks): PyOS_BeforeFork, then
+// PyOS_AfterFork_Parent in the template, or PyOS_AfterFork_Child and fresh random seeds in the
+// child.
+void PythonBeforeFork();
+void PythonAfterForkParent();
+void PythonAfterForkChild();
+
 // One worker's handlers. Not thread-safe (the worker is single-threaded).
 class PythonRuntime {
  public:
@@ -39,6 +46,9 @@ class PythonRuntime {
   PythonRuntime& operator=(const PythonRuntime&) = delete;
 
   const Status& load_status() const { return load_status_; }
+  // A template may fork only while single-threaded: a model_fn that started threads (a thread
+  // pool, a BLAS it configured itself) leaves the endpoint on the generic path.
+  static Status CheckForkable();
 
   // POST /invocations. `content_type` and `accept` are the raw headers (nullopt when absent).
   HttpResponse Invoke(std::optional<std::string_view> content_type,

@@ -131,7 +131,7 @@ int RunWorker(int fd, const WorkerSpec& spec) {
     options.env = spec.env;
     return RunCustomContainer(fd, options);
   }
-  const auto start = SteadyClock::now();
+  auto start = SteadyClock::now();
   // OpenMP must not spin up a team per core (TOOLCHAIN-NOTES trap 6). The variable covers
   // anything that reads it later; libgomp itself read it at load time, hence the explicit pin.
   setenv("OMP_NUM_THREADS", "1", 1);
@@ -153,6 +153,19 @@ int RunWorker(int fd, const WorkerSpec& spec) {
     } else if (spec.runtime == "sklearn") {
       python = std::make_unique<PythonRuntime>(spec);
       load_status = python->load_status();
+      if (spec.as_template) {
+        if (load_status.ok()) load_status = PythonRuntime::CheckForkable();
+        const std::string line = TemplateReadyLine(load_status);
+        const bool told = write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+        // The template never served: its exit runs none of the module's atexit handlers (a
+        // forked worker's does, when it retires).
+        if (!told || !load_status.ok() || !spec.serve_forks || !spec.serve_forks(fd)) {
+          (void)python.release();
+          return load_status.ok() ? 0 : 1;
+        }
+        fd = 3;  // a forked child: a worker, with the model the template loaded
+        start = SteadyClock::now();
+      }
       if (load_status.ok()) {
         invoke = [&python](const HttpRequest& req) {
           return python->Invoke(req.content_type, req.accept, req.body);
@@ -198,6 +211,22 @@ int RunWorker(int fd, const WorkerSpec& spec) {
     Logger("worker")->error("worker failed: {}", e.what());
     return 1;
   }
+}
+
+std::string TemplateReadyLine(const Status& status) {
+  if (status.ok()) return "ok\n";
+  std::string reason = status.message();
+  for (char& c : reason) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return "error " + reason + "\n";
+}
+
+std::optional<std::string> ParseTemplateReadyLine(std::string_view line) {
+  if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+  if (line == "ok") return std::string();
+  if (line.rfind("error ", 0) == 0) return std::string(line.substr(6));
+  return std::nullopt;
 }
 
 void PrewarmWorker(bool (*stop)()) {

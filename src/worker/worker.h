@@ -6,9 +6,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
+
+#include "common/status.h"
 
 namespace thaw::worker {
 
@@ -26,7 +30,19 @@ struct WorkerSpec {
   // is over); the sandbox uses it to tell the zygote that background work may resume. May be
   // empty.
   std::function<void()> on_first_invocation;
+  // The scikit-learn template tier: this process loads the runtime (imports the module, runs
+  // model_fn), tells the server on its socket — one line, "ok" or "error <reason>" — and then,
+  // instead of serving, calls serve_forks(fd) (sandbox::ServeForks with the runtime's fork
+  // hooks). That returns false when the template should exit, true in each forked child, which
+  // then serves as a worker on fd 3 with the model already loaded.
+  bool as_template = false;
+  std::function<bool(int fd)> serve_forks;
 };
+
+// The template's line to the server once it is loaded, and its parse (for the server).
+std::string TemplateReadyLine(const Status& status);
+// "" for "ok", else the reason; nullopt when `line` is not a ready line.
+std::optional<std::string> ParseTemplateReadyLine(std::string_view line);
 
 // Where a worker's own part of a cold start went, in microseconds from RunWorker's start.
 struct WorkerTimings {

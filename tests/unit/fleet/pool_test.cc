@@ -349,5 +349,124 @@ TEST_F(PoolTest, MemoryBudgetNeverEvictsAProvisionedFloor) {
   EXPECT_EQ(fleet.memory().used_mb(), 2048);
 }
 
+// The template tier (pool_state.h, TemplateState), with the fake launcher's templates.
+class TemplatePoolTest : public PoolTest {
+ protected:
+  std::shared_ptr<Pool> MakeTemplatePool(Fleet* fleet = nullptr, std::string endpoint = "ep",
+                                         int64_t memory_mb = 2048) {
+    VariantSpec spec = Spec(4, 0, std::move(endpoint), memory_mb);
+    spec.pool.templates = true;
+    auto pool = fleet ? fleet->NewPool(spec)
+                      : std::make_shared<Pool>(io_, blocking_, launcher_, clock_, spec);
+    pools_.push_back(pool);
+    return pool;
+  }
+  void RetireIdleWorkers(const std::shared_ptr<Pool>& pool) {
+    clock_.Advance(std::chrono::seconds(301));
+    pool->Tick();
+    ASSERT_TRUE(Eventually([&] { return pool->counts().idle == 0; }));
+  }
+};
+
+TEST_F(TemplatePoolTest, FirstColdStartMakesATemplateLaterOnesForkFromIt) {
+  auto pool = MakeTemplatePool();
+  InvokeResult first = Invoke(pool, "1");
+  ASSERT_EQ(first.failure, InvokeFailure::kNone) << first.message;
+  EXPECT_TRUE(Eventually([&] { return pool->counts().templates == 1; }));
+  EXPECT_EQ(launcher_.template_launches, 1);
+  // Its worker retires; the template outlives it (its keep-alive starts now).
+  RetireIdleWorkers(pool);
+  EXPECT_EQ(pool->counts().templates, 1);
+  InvokeResult second = Invoke(pool, "2");
+  ASSERT_EQ(second.failure, InvokeFailure::kNone) << second.message;
+  EXPECT_TRUE(second.cold_start);
+  EXPECT_EQ(second.body, "echo:2");
+  EXPECT_EQ(launcher_.forks, 1);
+  EXPECT_EQ(launcher_.launches, 1);  // the first start only
+  EXPECT_EQ(launcher_.template_launches, 1);
+  // The template retires keep-alive after its last worker, gracefully.
+  RetireIdleWorkers(pool);
+  EXPECT_EQ(pool->counts().templates, 1);
+  clock_.Advance(std::chrono::seconds(301));
+  pool->Tick();
+  EXPECT_EQ(pool->counts().templates, 0);
+  EXPECT_EQ(launcher_.LiveTemplates(), 0);
+  EXPECT_EQ(launcher_.kills, 0);
+}
+
+TEST_F(TemplatePoolTest, DeadTemplateSendsTheColdStartToTheGenericPathThenIsRecreated) {
+  auto pool = MakeTemplatePool();
+  ASSERT_EQ(Invoke(pool).failure, InvokeFailure::kNone);
+  ASSERT_TRUE(Eventually([&] { return pool->counts().templates == 1; }));
+  RetireIdleWorkers(pool);
+  launcher_.KillTemplates();  // unnoticed until a start asks it for a fork
+  InvokeResult r = Invoke(pool, "after");
+  ASSERT_EQ(r.failure, InvokeFailure::kNone) << r.message;
+  EXPECT_EQ(r.body, "echo:after");
+  EXPECT_EQ(launcher_.forks, 0);
+  EXPECT_EQ(launcher_.launches, 2);  // the generic path
+  EXPECT_TRUE(Eventually([&] { return launcher_.template_launches == 2; }));
+  EXPECT_TRUE(Eventually([&] { return pool->counts().templates == 1; }));
+  // A death noticed by the tick (EOF on its socket) is forgotten the same way.
+  launcher_.KillTemplates();
+  pool->Tick();
+  EXPECT_EQ(pool->counts().templates, 0);
+}
+
+TEST_F(TemplatePoolTest, TemplateRefusedByTheModelIsNotTriedAgain) {
+  launcher_.template_line = "error model_fn left 3 threads running\n";
+  auto pool = MakeTemplatePool();
+  ASSERT_EQ(Invoke(pool).failure, InvokeFailure::kNone);
+  ASSERT_TRUE(Eventually([&] { return launcher_.kills == 1; }));  // the refused template
+  EXPECT_EQ(pool->counts().templates, 0);
+  RetireIdleWorkers(pool);
+  ASSERT_EQ(Invoke(pool).failure, InvokeFailure::kNone);
+  EXPECT_EQ(launcher_.launches, 2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(launcher_.template_launches, 1);
+}
+
+TEST_F(TemplatePoolTest, TemplatesNeverEvictAndAreEvictedAfterIdleWorkers) {
+  Fleet fleet(io_, blocking_, launcher_, clock_, 4096);
+  auto a = MakeTemplatePool(&fleet, "a", 1024);
+  VariantSpec big = Spec(2, 0, "b", 3072);
+  auto b = fleet.NewPool(big);
+  fleet.Activate("a", a);
+  fleet.Activate("b", b);
+  ASSERT_EQ(Invoke(a).failure, InvokeFailure::kNone);
+  ASSERT_TRUE(Eventually([&] { return a->counts().templates == 1; }));
+  EXPECT_EQ(fleet.memory().used_mb(), 2048);  // its worker and its template
+  clock_.Advance(std::chrono::seconds(1));
+  // b needs 3072: one of a's two 1024 MB must go, and it is the idle worker.
+  ASSERT_EQ(Invoke(b).failure, InvokeFailure::kNone);
+  EXPECT_EQ(a->counts().idle, 0);
+  EXPECT_EQ(a->counts().templates, 1);
+  EXPECT_EQ(fleet.memory().used_mb(), 4096);
+  // b's worker busy: a's cold start needs room, only the template can give it; a's own
+  // template is not a candidate for a's start, so the start fails without evicting it.
+  launcher_.delay_ms = 200;
+  auto busy = InvokeAsync(b, "busy");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  InvokeResult no_room = Invoke(a);
+  EXPECT_EQ(no_room.failure, InvokeFailure::kNoMemory);
+  EXPECT_EQ(busy.get().failure, InvokeFailure::kNone);
+  launcher_.delay_ms = 0;
+  // Another endpoint's start evicts b's idle worker before a's template.
+  VariantSpec small = Spec(1, 0, "c", 1024);
+  auto c = fleet.NewPool(small);
+  fleet.Activate("c", c);
+  ASSERT_EQ(Invoke(c).failure, InvokeFailure::kNone);
+  EXPECT_EQ(b->counts().idle, 0);
+  EXPECT_EQ(a->counts().templates, 1);
+  // And when only templates are left, the template goes.
+  VariantSpec huge = Spec(1, 0, "d", 4096);
+  auto d = fleet.NewPool(huge);
+  fleet.Activate("d", d);
+  clock_.Advance(std::chrono::seconds(1));
+  ASSERT_EQ(Invoke(d).failure, InvokeFailure::kNone);
+  EXPECT_EQ(a->counts().templates, 0);
+  EXPECT_NE(fleet.PrometheusText().find("state=\"template\"} 0"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace thaw::fleet

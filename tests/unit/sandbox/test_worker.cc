@@ -20,6 +20,10 @@
 namespace thaw::sandbox::testing {
 
 pid_t g_prewarm_pid = 0;
+namespace {
+bool g_forked = false;                  // this process was forked by a template
+const char* g_template_mark = nullptr;  // set by the template before it forks
+}  // namespace
 bool g_linger = false;  // "linger": outlive EOF (as a program ignoring SIGTERM would)
 
 void TestPrewarm(bool (*stop)()) {
@@ -147,6 +151,9 @@ std::string Answer(const std::string& line, const SpawnSpec& spec) {
     return "ok";
   }
   if (cmd == "exit") _exit(std::atoi(arg.c_str()));
+  if (cmd == "forked") {
+    return g_forked && g_template_mark != nullptr ? "yes" : "no";
+  }
   if (cmd == "linger") {
     g_linger = true;
     return "ok";
@@ -157,6 +164,15 @@ std::string Answer(const std::string& line, const SpawnSpec& spec) {
 }  // namespace
 
 int TestWorkerEntry(int fd, const SpawnSpec& spec) {
+  if (spec.as_template) {
+    // A template: "loads" (marks the memory its children inherit), then forks on request.
+    static char loaded[] = "loaded";
+    g_template_mark = loaded;
+    ForkHooks hooks;
+    hooks.child = [] { g_forked = true; };
+    if (!ServeForks(fd, hooks)) return 0;
+    fd = 3;  // a forked child: a worker on its own socket
+  }
   std::string buffer, line;
   while (ReadLine(fd, &buffer, &line, -1)) {
     std::string out = Answer(line, spec) + "\n";

@@ -2,7 +2,8 @@
 // A WorkerEntry for the sandbox tests and a client for it. The worker answers one line per
 // command line on its socket, so a test can ask what the sandbox looks like from inside:
 //   ping | whoami | pid | modeldir | read PATH | write PATH | ls PATH | env NAME | fds
-//   connect IP PORT | alloc MB | exit N | notify (NotifyColdStartDone) | prewarmed (the pid
+//   connect IP PORT | alloc MB | exit N | notify (NotifyColdStartDone) | forked ("yes" in a
+//   worker forked by a template spawned with as_template) | prewarmed (the pid
 //   TestPrewarm ran in, as this process sees it; 0 if it did not run here) | linger (do not
 //   exit on EOF: wait to be killed)
 // Failures answer "err <errno>" so tests can compare with EROFS, ENOENT, ...
