@@ -16,11 +16,13 @@ log=$out/runs.tsv
 
 if [ "${1:-}" = --report ]; then
   [ -f "$log" ] || { echo "no runs yet ($log)"; exit 0; }
+  echo "| target | runs | wall time | executions | corpus files | crashes |"
+  echo "|---|---|---|---|---|---|"
   awk -F'\t' 'NR > 1 { s[$2] += $3; e[$2] += $4; c[$2] = $5; x[$2] += $6; n[$2]++ }
-    END { printf "| target | runs | wall time | executions | corpus | crashes |\n|---|---|---|---|---|---|\n";
-          for (t in s) { ts += s[t]; es += e[t]; xs += x[t];
-            printf "| %s | %d | %.2f h | %d | %d | %d |\n", t, n[t], s[t] / 3600, e[t], c[t], x[t] }
-          printf "| all | | %.2f h | %d | | %d |\n", ts / 3600, es, xs }' "$log" | sort -t'|' -k2,2
+    END { for (t in s) printf "| %s | %d | %.1f min | %d | %d | %d |\n", t, n[t], s[t] / 60, e[t], c[t], x[t] }' \
+    "$log" | sort
+  awk -F'\t' 'NR > 1 { s += $3; e += $4; x += $6 }
+    END { printf "| all | | %.2f h | %d | | %d |\n", s / 3600, e, x }' "$log"
   exit 0
 fi
 
@@ -38,6 +40,10 @@ mkdir -p "$out"
 [ -f "$log" ] || printf 'start\ttarget\tseconds\texecutions\tcorpus\tcrashes\n' >"$log"
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+crash_count() {  # crashes kept for target $1 (a glob, not ls: no match is 0, not an error)
+  local files=("$out"/crash-"$1"-*)
+  if [ -e "${files[0]}" ]; then echo "${#files[@]}"; else echo 0; fi
+}
 round=0
 while [ "$rounds" = 0 ] || [ "$round" -lt "$rounds" ]; do
   round=$((round + 1))
@@ -46,7 +52,7 @@ while [ "$rounds" = 0 ] || [ "$round" -lt "$rounds" ]; do
     merged=$merge_root/$t
     mkdir -p "$scratch" "$merged"
     start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-    crashes_before=$(ls "$out"/crash-"$t"-* 2>/dev/null | wc -l)
+    crashes_before=$(crash_count "$t")
     stats=$("build/fuzz/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix="$out/crash-$t-" \
       "$scratch" "$merged" "fuzz/corpus/$t" 2>&1 | grep -E '^stat::number_of_executed_units' || true)
@@ -54,9 +60,9 @@ while [ "$rounds" = 0 ] || [ "$round" -lt "$rounds" ]; do
     # Keep only what adds coverage; the scratch directory starts empty next time.
     "build/fuzz/$t" -merge=1 "$merged" "$scratch" >/dev/null 2>&1 || true
     rm -rf "$scratch"
-    crashes=$(( $(ls "$out"/crash-"$t"-* 2>/dev/null | wc -l) - crashes_before ))
+    crashes=$(($(crash_count "$t") - crashes_before))
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$start" "$t" "$secs" "${execs:-0}" \
-      "$(ls "$merged" | wc -l)" "$crashes" >>"$log"
+      "$(find "$merged" -type f | wc -l)" "$crashes" >>"$log"
     [ "$crashes" = 0 ] || echo "$t: crash: $(ls -t "$out"/crash-"$t"-* | head -1)" >&2
   done
 done
