@@ -3,9 +3,9 @@
 //     at once and in pieces of (byte 1 % 17 + 1) bytes: both feedings must agree (status,
 //     bytes out, trailers) — incremental decoding may not depend on where reads split;
 //   byte 0 odd: the rest is a payload, encoded here as a signed aws-chunked body in chunks of
-//     (byte 1 + 1) bytes (16 at most) with chained signatures (and a signed trailer when byte 0 & 2), then
-//     decoded in pieces: it must decode to exactly the payload, and a flipped byte anywhere in
-//     the chunk data must fail.
+//     (byte 1 + 1) bytes (16 at most) with chained signatures (and a signed trailer when byte 0 &
+//     2), then decoded in pieces: it must decode to exactly the payload, and a flipped byte
+//     in the first chunk's data must fail its signature.
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
