@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Builds thaw's libFuzzer targets with clang (ASan + UBSan) into build/fuzz, replays every saved
-# regression input, then fuzzes each target for SECONDS (default 60) starting from its seed
+# regression input, then fuzzes each target for SECONDS (default 45) starting from its seed
 # corpus (fuzz/corpus/<target>). New interesting inputs accumulate in build/fuzz/corpus/<target>;
 # a crash stops the run and leaves build/fuzz/crash-<target>-*: copy it into
 # fuzz/regressions/<target>/ with the fix. Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-secs=${1:-60}
+secs=${1:-45}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_sigv4 fuzz_payload fuzz_control_json fuzz_tar fuzz_http_request)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_sigv4 fuzz_payload fuzz_control_json fuzz_tar fuzz_http_request
+                                     fuzz_cloudwatch fuzz_logs fuzz_aws_chunked)
 
 CXX=clang++ cmake -S fuzz -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/fuzz -j "$(nproc)"

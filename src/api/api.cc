@@ -74,7 +74,8 @@ boost::asio::awaitable<Response> Api::Handle(Request& req, RequestContext& ctx) 
   }
   const auth::Credential* credential = nullptr;
   if (gate_ != nullptr) {
-    if (std::optional<Response> refused = gate_->Check(req, ctx.request_id, &credential)) {
+    if (std::optional<Response> refused =
+            gate_->Check(req, ctx.request_id, &credential, ctx.remote)) {
       co_return std::move(*refused);
     }
   }

@@ -14,7 +14,8 @@
 //   POST /  X-Amz-Target: Logs_20140328.<Op>  CloudWatch Logs, awsJson1_1 (logs_api.h)
 //   anything else                            404 UnknownOperationException (JSON)
 //
-// Every request but GET /ping, /metrics and /console/… passes the AuthGate (SigV4) first.
+// Every request but GET /ping, /metrics and /console/… passes the AuthGate (SigV4) first;
+// /ping and /metrics skip it only for the peers --open-endpoints opens them to (loopback).
 //
 // Handle() runs on an I/O thread; control-plane work (SQLite) is moved to the blocking pool and
 // the coroutine resumes on the connection's executor when it is done.

@@ -1,5 +1,7 @@
 #include "api/auth_gate.h"
 
+#include <boost/asio/ip/address.hpp>
+
 #include "api/cloudwatch_api.h"
 #include "api/error_table.h"
 #include "api/logs_api.h"
@@ -32,24 +34,64 @@ Code CodeOf(auth::Refusal refusal) {
 
 }  // namespace
 
+std::optional<OpenEndpoints> ParseOpenEndpoints(std::string_view text) {
+  if (text == "loopback") return OpenEndpoints::kLoopback;
+  if (text == "any") return OpenEndpoints::kAny;
+  if (text == "none") return OpenEndpoints::kNone;
+  return std::nullopt;
+}
+
+bool IsLoopbackPeer(std::string_view remote) {
+  std::string_view host = remote;
+  if (!host.empty() && host.front() == '[') {
+    size_t close = host.find(']');
+    if (close == host.npos) return false;
+    host = host.substr(1, close - 1);
+  } else if (size_t colon = host.rfind(':'); colon != host.npos) {
+    host = host.substr(0, colon);
+  }
+  boost::system::error_code ec;
+  boost::asio::ip::address address = boost::asio::ip::make_address(std::string(host), ec);
+  if (ec) return false;
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6());
+  }
+  return address.is_loopback();  // v4: 127.0.0.0/8; v6: ::1
+}
+
+bool OpenPathsAllowed(OpenEndpoints mode, std::string_view remote) {
+  switch (mode) {
+    case OpenEndpoints::kAny:
+      return true;
+    case OpenEndpoints::kNone:
+      return false;
+    case OpenEndpoints::kLoopback:
+      break;
+  }
+  return IsLoopbackPeer(remote);
+}
+
 AuthGate::AuthGate(AuthGateOptions options, WallClock now)
     : options_(std::move(options)), now_(std::move(now)) {}
 
 std::optional<Response> AuthGate::Check(const Request& req, const std::string& request_id,
-                                        const auth::Credential** credential) const {
+                                        const auth::Credential** credential,
+                                        std::string_view remote) const {
   std::string_view target = Sv(req.target());
   std::string_view path = target.substr(0, target.find('?'));
+  bool open_path = false;
   if (req.method() == http::verb::get) {
-    for (const std::string& open : options_.open_paths) {
-      if (path == open) return std::nullopt;
-    }
+    for (const std::string& open : options_.open_paths) open_path = open_path || path == open;
+    if (open_path && OpenPathsAllowed(options_.open_endpoints, remote)) return std::nullopt;
   }
   // The API the request is for decides the scope's service and the refusal's shape; anything
   // else is routed later to an error of its own, so any correctly signed scope gets that far.
   Protocol protocol = Protocol::kAwsJson11;
   std::vector<std::string> services;
   const std::string signed_service = SignedService(req);
-  if (signed_service == "s3") {
+  if (open_path) {
+    protocol = Protocol::kRestJson;  // like the runtime's; a signature of any service's scope
+  } else if (signed_service == "s3") {
     protocol = Protocol::kS3;
     services = {"s3"};
   } else if (IsStsRequest(req)) {

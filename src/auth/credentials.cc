@@ -80,18 +80,25 @@ Result<std::vector<Credential>> ParseCredentials(std::string_view text) {
       continue;
     }
     auto token = p.values.find("aws_session_token");
-    Credential c{id->second, secret->second, token == p.values.end() ? "" : token->second, p.name};
-    for (const Credential& other : keys) {
+    keys.push_back(
+        {id->second, secret->second, token == p.values.end() ? "" : token->second, p.name});
+  }
+  return keys;
+}
+
+Status CheckDistinctKeys(const std::vector<Credential>& keys) {
+  for (size_t i = 0; i < keys.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      const Credential &c = keys[i], &other = keys[j];
       if (other.access_key == c.access_key &&
           (other.secret_key != c.secret_key || other.session_token != c.session_token)) {
         return InvalidArgument("credentials: access key " + c.access_key +
-                               " appears in profiles [" + other.profile + "] and [" + p.name +
+                               " appears in profiles [" + other.profile + "] and [" + c.profile +
                                "] with different secrets");
       }
     }
-    keys.push_back(std::move(c));
   }
-  return keys;
+  return Status::Ok();
 }
 
 Result<LoadedCredentials> LoadOrCreateCredentials(const std::filesystem::path& path) {
@@ -137,6 +144,7 @@ Result<LoadedCredentials> LoadOrCreateCredentials(const std::filesystem::path& p
   close(fd);
   if (n < 0) return Internal("cannot read " + path.native() + ": " + std::strerror(errno));
   THAW_ASSIGN_OR_RETURN(out.keys, ParseCredentials(text));
+  THAW_RETURN_IF_ERROR(CheckDistinctKeys(out.keys));
   if (out.keys.empty()) {
     return InvalidArgument(path.native() +
                            " holds no profile with both aws_access_key_id and "

@@ -19,10 +19,13 @@
 namespace thaw::auth {
 
 // Parses the file's text. Lines: `[profile]` (or `[profile name]`), `key = value`, blank, or
-// comments starting with '#' or ';'. A profile missing either key is skipped; a malformed line,
-// a key outside any profile, or two profiles with the same key id (and different secrets) is an
-// InvalidArgument naming the line.
+// comments starting with '#' or ';'. A profile missing either key is skipped; a malformed line
+// or a key outside any profile is an InvalidArgument naming the line. Two profiles may hold the
+// same key id (a client file often does: the profile asked for decides, as in the AWS SDKs).
 Result<std::vector<Credential>> ParseCredentials(std::string_view text);
+// For the keys a server accepts: one key id with two different secrets (or session tokens)
+// would make a signature's meaning depend on the profile order, so it is an InvalidArgument.
+Status CheckDistinctKeys(const std::vector<Credential>& keys);
 
 struct LoadedCredentials {
   std::vector<Credential> keys;
@@ -30,7 +33,8 @@ struct LoadedCredentials {
 };
 
 // Reads `path`, or creates it with a random key pair when it does not exist. Fails when the file
-// cannot be read or written, is readable by others than its owner, or holds no usable key.
+// cannot be read or written, is readable by others than its owner, holds no usable key, or fails
+// CheckDistinctKeys.
 Result<LoadedCredentials> LoadOrCreateCredentials(const std::filesystem::path& path);
 
 }  // namespace thaw::auth

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -231,10 +232,56 @@ CgroupLayout DetectCgroupLayout() {
   });
 }
 
+CpuQuota CpuQuotaFor(int64_t memory_mb, int64_t node_millicpus) {
+  int64_t millicpus = std::max<int64_t>(memory_mb, 0) * 1000 / kMbPerVcpu;
+  millicpus = std::max(millicpus, kMinWorkerMilliCpus);
+  millicpus = std::min(millicpus, std::max<int64_t>(node_millicpus, 10));  // ≥ 1 ms per period
+  return {millicpus * kCpuPeriodUs / 1000, kCpuPeriodUs};
+}
+
+int64_t MilliCpusFrom(int64_t affinity_cpus,
+                      const std::vector<std::pair<int64_t, int64_t>>& quotas) {
+  int64_t millicpus = std::max<int64_t>(affinity_cpus, 1) * 1000;
+  for (auto [quota, period] : quotas) {
+    if (quota > 0 && period > 0) millicpus = std::min(millicpus, quota * 1000 / period);
+  }
+  return millicpus;
+}
+
+int64_t NodeMilliCpus(const CgroupLayout& layout) {
+  cpu_set_t set;
+  int64_t cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
+  if (cpus <= 0) cpus = std::max<long>(sysconf(_SC_NPROCESSORS_ONLN), 1);
+  std::vector<std::pair<int64_t, int64_t>> quotas;
+  auto number = [](std::string_view text) {
+    int64_t n = -1;
+    std::from_chars(text.data(), text.data() + text.size(), n);
+    return n;
+  };
+  // Walk up from thaw's own cpu cgroup while the directory still has the controller's files.
+  for (fs::path dir = layout.cpu; !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
+    std::string text, period;
+    if (layout.mode == CgroupMode::kV2) {
+      if (!ReadSmallFile(dir / "cpu.max", &text)) break;
+      size_t space = text.find(' ');
+      if (space == text.npos) continue;
+      quotas.emplace_back(text.rfind("max", 0) == 0 ? -1 : number(text),
+                          number(std::string_view(text).substr(space + 1)));
+    } else {
+      if (!ReadSmallFile(dir / "cpu.cfs_quota_us", &text) ||
+          !ReadSmallFile(dir / "cpu.cfs_period_us", &period)) {
+        break;
+      }
+      quotas.emplace_back(number(text), number(period));
+    }
+  }
+  return MilliCpusFrom(cpus, quotas);
+}
+
 void CgroupSlot::CloseFds() {
   for (int& fd : procs_fds) close(fd);
   procs_fds.clear();
-  for (int* fd : {&memory_fd, &swap_fd, &cpu_fd}) {
+  for (int* fd : {&memory_fd, &swap_fd, &cpu_fd, &cpu_quota_fd}) {
     if (*fd >= 0) close(*fd);
     *fd = -1;
   }
@@ -255,6 +302,9 @@ std::string ApplyLimits(const CgroupSlot& slot, CgroupMode mode, int64_t memory_
   int64_t weight = v1 ? std::clamp<int64_t>(memory_mb, 2, 262144)
                       : std::clamp<int64_t>(memory_mb * 100 / 1024, 1, 10000);
   std::string weight_text = std::to_string(weight);
+  const CpuQuota cpu = CpuQuotaFor(memory_mb, slot.node_millicpus);
+  std::string quota_text = std::to_string(cpu.quota_us);
+  if (!v1) quota_text += " " + std::to_string(cpu.period_us);
   struct Step {
     int fd;
     std::string_view value;
@@ -266,6 +316,7 @@ std::string ApplyLimits(const CgroupSlot& slot, CgroupMode mode, int64_t memory_
       {slot.swap_fd, v1 ? std::string_view(bytes) : "0",
        v1 ? "memory.memsw.limit_in_bytes" : "memory.swap.max"},
       {slot.cpu_fd, weight_text, v1 ? "cpu.shares" : "cpu.weight"},
+      {slot.cpu_quota_fd, quota_text, v1 ? "cpu.cfs_quota_us" : "cpu.max"},
   };
   for (const Step& s : steps) {
     if (s.fd < 0) continue;
@@ -284,6 +335,7 @@ Result<Cgroups> Cgroups::Create(const CgroupLayout& layout, pid_t zygote_pid, in
   Cgroups cg;
   cg.layout_ = layout;
   cg.pids_limit_ = pids_limit;
+  cg.node_millicpus_ = NodeMilliCpus(layout);
   if (layout.mode == CgroupMode::kNone) {
     return FailedPrecondition("no usable cgroup hierarchy: " + layout.why_none);
   }
@@ -380,6 +432,9 @@ Result<CgroupSlot> Cgroups::NewSlot() {
     if (cpu && !layout_.cpu.empty()) {
       slot.cpu_fd = open_w(dir / (v1 ? "cpu.shares" : "cpu.weight"));
       if (slot.cpu_fd < 0) return fail("open the cpu weight", errno);
+      slot.cpu_quota_fd = open_w(dir / (v1 ? "cpu.cfs_quota_us" : "cpu.max"));
+      if (slot.cpu_quota_fd < 0) return fail("open the cpu quota", errno);
+      slot.node_millicpus = node_millicpus_;
     }
     if (pids && !layout_.pids.empty() &&
         !WriteFile(dir / "pids.max", std::to_string(pids_limit_), &err)) {

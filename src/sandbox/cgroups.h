@@ -39,6 +39,29 @@ CgroupLayout ParseCgroupLayout(
     const std::function<std::string(const std::filesystem::path&)>& read_file);
 CgroupLayout DetectCgroupLayout();
 
+// A worker's CPU bound, as Lambda and SageMaker Serverless give CPU: in proportion to memory,
+// one vCPU per kMbPerVcpu (Lambda's documented 1,769 MB = 1 vCPU), never less than
+// kMinWorkerMilliCpus (so 1 GB workers, SageMaker Serverless's smallest, get a whole core rather
+// than Lambda's 0.58) and never more than the node has (`node_millicpus`: the CPUs thaw may run
+// on, after affinity and any quota above thaw's own cgroup). A CFS bandwidth limit of quota_us
+// per period_us: cpu.max "quota period" (v2), cpu.cfs_quota_us (v1; period 100 ms, the
+// kernel's default for a new cgroup).
+inline constexpr int64_t kMbPerVcpu = 1769;
+inline constexpr int64_t kMinWorkerMilliCpus = 1000;
+inline constexpr int64_t kCpuPeriodUs = 100000;
+struct CpuQuota {
+  int64_t quota_us = 0;
+  int64_t period_us = kCpuPeriodUs;
+  bool operator==(const CpuQuota&) const = default;
+};
+CpuQuota CpuQuotaFor(int64_t memory_mb, int64_t node_millicpus);
+// The CPUs available to thaw in thousandths: online CPUs in its affinity mask (`affinity_cpus`),
+// capped by the tightest quota/period pair in `quotas` (thaw's own cgroup and its ancestors;
+// a quota of -1 or "max" is none). Pure; NodeMilliCpus reads the host.
+int64_t MilliCpusFrom(int64_t affinity_cpus,
+                      const std::vector<std::pair<int64_t, int64_t>>& quotas);
+int64_t NodeMilliCpus(const CgroupLayout& layout);
+
 // One worker's cgroup with its control files open (write-only). Moved into the child by fork.
 struct CgroupSlot {
   std::string name;
@@ -46,12 +69,14 @@ struct CgroupSlot {
   int memory_fd = -1;          // memory.limit_in_bytes | memory.max
   int swap_fd = -1;            // memory.memsw.limit_in_bytes | memory.swap.max; -1 if absent
   int cpu_fd = -1;             // cpu.shares | cpu.weight; -1 without a cpu controller
+  int cpu_quota_fd = -1;       // cpu.cfs_quota_us | cpu.max; -1 without a cpu controller
+  int64_t node_millicpus = 0;  // the cap of the worker's CpuQuotaFor
   void CloseFds();
 };
 
 // In the child. Join moves the calling process into the slot (when armed); ApplyLimits writes
-// the limits for `memory_mb` (when the spec arrives). Each returns a message naming the failed
-// step, "" on success; the child reports it.
+// the limits for `memory_mb` (when the spec arrives: memory, CPU weight and CPU quota). Each
+// returns a message naming the failed step, "" on success; the child reports it.
 std::string JoinCgroup(const CgroupSlot& slot);
 std::string ApplyLimits(const CgroupSlot& slot, CgroupMode mode, int64_t memory_mb);
 
@@ -81,6 +106,7 @@ class Cgroups {
   CgroupLayout layout_;
   std::vector<std::filesystem::path> parents_;  // memory first, then cpu, pids (v2: one)
   int64_t pids_limit_ = 0;
+  int64_t node_millicpus_ = 0;
   uint64_t next_slot_ = 0;
 };
 

@@ -146,8 +146,9 @@ void Arm(const ChildContext& ctx, ChildReport& report) {
   }
   std::vector<int> keep = {ctx.sock, ctx.go_fd, rfd, ctx.host_mnt_fd};
   if (ctx.sandboxed) {
-    keep.insert(keep.end(), {ctx.cgroup->memory_fd, ctx.cgroup->swap_fd, ctx.cgroup->cpu_fd,
-                             ctx.ns->net, ctx.ns->ipc, ctx.ns->uts, ctx.ns->mnt});
+    keep.insert(keep.end(),
+                {ctx.cgroup->memory_fd, ctx.cgroup->swap_fd, ctx.cgroup->cpu_fd,
+                 ctx.cgroup->cpu_quota_fd, ctx.ns->net, ctx.ns->ipc, ctx.ns->uts, ctx.ns->mnt});
     keep.insert(keep.end(), ctx.cgroup->procs_fds.begin(), ctx.cgroup->procs_fds.end());
   }
   CloseAllExcept(keep);

@@ -389,8 +389,15 @@ int Serve(const ServeOptions& opts) {
     }
     log->info("auth: SigV4 with {} key(s) from {}", keys->keys.size(),
               (data_dir / "credentials").string());
-    gate.emplace(api::AuthGateOptions{std::move(keys->keys)},
-                 [] { return std::chrono::system_clock::now(); });
+    std::optional<api::OpenEndpoints> open_endpoints = api::ParseOpenEndpoints(opts.open_endpoints);
+    if (!open_endpoints) {
+      log->error("--open-endpoints must be \"loopback\", \"any\" or \"none\", got \"{}\"",
+                 opts.open_endpoints);
+      return 1;
+    }
+    api::AuthGateOptions gate_options{std::move(keys->keys)};
+    gate_options.open_endpoints = *open_endpoints;
+    gate.emplace(std::move(gate_options), [] { return std::chrono::system_clock::now(); });
     app.SetAuthGate(&*gate);
   } else if (opts.auth == "none") {
     log->warn("--auth none: requests are NOT authenticated; anyone who reaches {} can use it",

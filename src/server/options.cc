@@ -78,6 +78,11 @@ const std::vector<OptionSpec>& ServeOptionTable() {
        "\"sigv4\": every API request must be signed with a key from <data-dir>/credentials "
        "(created with a random key pair on first start); \"none\" turns authentication off",
        &O::auth},
+      {"open-endpoints",
+       "who may GET /ping and /metrics without a SigV4 signature: \"loopback\" (clients on "
+       "127.0.0.0/8 and ::1), \"any\" or \"none\"; the others must sign like any API call "
+       "(with --auth none everything is open)",
+       &O::open_endpoints},
       {"memory-budget-mb",
        "node memory budget: the MemorySizeInMB sum of all live workers never exceeds it; a cold "
        "start that does not fit evicts other endpoints' idle workers (LRU first), else 503 "

@@ -37,6 +37,8 @@ struct ServeOptions {
   std::string sandbox = "on";            // "on" | "unsafe-off"
   std::string sklearn_templates = "on";  // "on" | "off": the scikit-learn template tier
   std::string auth = "sigv4";            // "sigv4" | "none"
+  std::string open_endpoints =
+      "loopback";  // "loopback" | "any" | "none": unsigned GET /ping, /metrics
   int64_t memory_budget_mb = DefaultMemoryBudgetMb();
   std::string metrics = "on";           // "on" | "off" (no recording, no CloudWatch API)
   int64_t metrics_retention_days = 15;  // CloudWatch keeps 1-minute data 15 days

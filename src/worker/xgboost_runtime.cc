@@ -140,6 +140,16 @@ bool LoadBooster(BoosterHandle handle, const std::string& path,
   return true;
 }
 
+// The first kModelPrefixBytes of a file (fewer when it is shorter; empty when unreadable).
+std::string FilePrefix(const std::string& path) {
+  std::string out(kModelPrefixBytes, '\0');
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? 0 : pread(fd, out.data(), out.size(), 0);
+  if (fd >= 0) close(fd);
+  out.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  return out;
+}
+
 struct DMatrix {
   DMatrixHandle handle = nullptr;
   ~DMatrix() {
@@ -212,9 +222,15 @@ void XgboostRuntime::Load() {
     std::string error;
     std::optional<LegacyBinaryHeader> header;
     const std::string_view bytes = options_.model_bytes;
-    if (XGBoosterCreate(nullptr, 0, &model->handle) != 0 ||
-        !(bytes.empty() ? LoadBooster(model->handle, path, &header)
-                        : LoadBoosterFromBytes(model->handle, bytes, &header))) {
+    if (bytes.empty() && !LooksLikeXgboostModel(FilePrefix(path))) {
+      error = LooksPickled(path) ? "Pickle load error=pickled models are not supported by thaw; "
+                                   "save with Booster.save_model"
+                                 : "XGB load model error=" + PyRepr(path) +
+                                       " is not an XGBoost model: neither JSON, UBJSON nor the "
+                                       "binary format of Booster.save_model";
+    } else if (XGBoosterCreate(nullptr, 0, &model->handle) != 0 ||
+               !(bytes.empty() ? LoadBooster(model->handle, path, &header)
+                               : LoadBoosterFromBytes(model->handle, bytes, &header))) {
       error = LooksPickled(path) ? "Pickle load error=pickled models are not supported by thaw; "
                                    "save with Booster.save_model"
                                  : "XGB load model error=" + LastXgbError();
@@ -482,15 +498,16 @@ HttpResponse XgboostRuntime::Invoke(std::optional<std::string_view> content_type
   return Text(500, std::string(kInternalServerErrorPage));
 }
 
-std::optional<LegacyBinaryHeader> ReadLegacyBinaryHeader(std::string_view bytes) {
-  // "binf", LearnerModelParamLegacy (136 bytes: base_score, num_feature, num_class,
-  // contain_extra_attrs, contain_eval_metrics, major/minor version, num_target, 26 reserved
-  // ints), then the objective and the booster name as dmlc strings: a little-endian uint64
-  // length and the bytes. (A file without the magic, or base64-wrapped, is left to the config.)
+namespace {
+
+// LearnerModelParamLegacy (136 bytes: base_score, num_feature, num_class, contain_extra_attrs,
+// contain_eval_metrics, major/minor version, num_target, 26 reserved ints) from `start`, then
+// the objective and the booster name as dmlc strings: a little-endian uint64 length and the
+// bytes.
+std::optional<LegacyBinaryHeader> ReadLegacyHeaderAt(std::string_view bytes, size_t start) {
   constexpr size_t kParamBytes = 136;
   constexpr uint64_t kMaxName = 256;
-  if (bytes.substr(0, 4) != "binf") return std::nullopt;
-  size_t at = 4 + kParamBytes;
+  size_t at = start + kParamBytes;
   auto read_string = [&](std::string* out) {
     uint64_t len = 0;
     if (bytes.size() < at + sizeof len) return false;
@@ -507,6 +524,20 @@ std::optional<LegacyBinaryHeader> ReadLegacyBinaryHeader(std::string_view bytes)
     return std::nullopt;
   }
   return header;
+}
+
+}  // namespace
+
+std::optional<LegacyBinaryHeader> ReadLegacyBinaryHeader(std::string_view bytes) {
+  // "binf" and the header. (A file without the magic, or base64-wrapped, is left to the config.)
+  if (bytes.substr(0, 4) != "binf") return std::nullopt;
+  return ReadLegacyHeaderAt(bytes, 4);
+}
+
+bool LooksLikeXgboostModel(std::string_view prefix) {
+  if (prefix.substr(0, 1) == "{" || prefix.substr(0, 4) == "bs64") return true;
+  if (prefix.substr(0, 4) == "binf") return ReadLegacyHeaderAt(prefix, 4).has_value();
+  return ReadLegacyHeaderAt(prefix, 0).has_value();  // the format before the magic
 }
 
 void PinOpenMpToOneThread() {

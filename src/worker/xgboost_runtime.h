@@ -94,6 +94,17 @@ struct LegacyBinaryHeader {
 };
 std::optional<LegacyBinaryHeader> ReadLegacyBinaryHeader(std::string_view bytes);
 
+// Whether a file that starts with `prefix` (its first kModelPrefixBytes, or all of it) can be a
+// model libxgboost loads: JSON or UBJSON ('{'), the base64-wrapped binary format ("bs64"), or
+// the legacy binary format with or without its "binf" magic, whose objective and booster names
+// must parse. Anything else (a README, a CSV, a big data file beside the model) is refused before
+// libxgboost reads it: its legacy reader takes a string length from any 8 bytes and allocates
+// it, so a large unrelated file made it ask for gigabytes. The refusal keeps the container's
+// message ("Model … cannot be loaded: … XGB load model error=…"): the container, which loads
+// every top-level file (sagemaker-api.md §4.2), fails on such a file too.
+inline constexpr size_t kModelPrefixBytes = 4096;
+bool LooksLikeXgboostModel(std::string_view prefix);
+
 // Makes libgomp use one thread in this process from now on (OMP_NUM_THREADS is read only at
 // library load, so setting the variable later is not enough). A no-op if libgomp is absent.
 void PinOpenMpToOneThread();

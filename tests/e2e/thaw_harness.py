@@ -78,6 +78,7 @@ class ThawServer:
         self.port = None
         self.logs = []
         self.stopped = False  # True once the test itself stopped or killed the current run
+        self.listen = "127.0.0.1:0"  # --listen (clients always connect to 127.0.0.1)
 
     @property
     def endpoint_url(self):
@@ -94,7 +95,7 @@ class ThawServer:
         self.stopped = False
         with open(log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                [str(binary), "serve", "--listen", "127.0.0.1:0", "--data-dir", str(self.data_dir),
+                [str(binary), "serve", "--listen", self.listen, "--data-dir", str(self.data_dir),
                  "--port-file", str(port_file), "--log-level", "debug", *self.extra_args],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                 env={**os.environ, **self.env} if self.env else None)

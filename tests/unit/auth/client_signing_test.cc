@@ -77,6 +77,22 @@ TEST(FindCredentials, EnvironmentFirstThenTheNamedProfile) {
   EXPECT_FALSE(missing->has_value());
 }
 
+// Real AWS clients accept one key id in two profiles with different secrets (a rotated key, a
+// copy-pasted profile): the profile asked for decides.
+TEST(FindCredentials, SameKeyIdInTwoProfilesTakesTheOneAskedFor) {
+  testing::TempDir dir;
+  const std::string file = (dir.path() / "credentials").string();
+  std::ofstream(file) << "[default]\naws_access_key_id = AKSAME\naws_secret_access_key = old\n"
+                         "[rotated]\naws_access_key_id = AKSAME\naws_secret_access_key = new\n";
+  auto rotated = FindCredentials(FakeEnv({{"AWS_SHARED_CREDENTIALS_FILE", file}}), "rotated");
+  ASSERT_TRUE(rotated.ok()) << rotated.status().message();
+  ASSERT_TRUE(rotated->has_value());
+  EXPECT_EQ((*rotated)->secret_key, "new");
+  auto fallback = FindCredentials(FakeEnv({{"AWS_SHARED_CREDENTIALS_FILE", file}}));
+  ASSERT_TRUE(fallback.ok() && fallback->has_value());
+  EXPECT_EQ((*fallback)->secret_key, "old");
+}
+
 TEST(FindRegion, EnvironmentThenConfigProfileThenUsEast1) {
   testing::TempDir dir;
   const std::string file = (dir.path() / "config").string();

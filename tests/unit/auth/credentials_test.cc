@@ -1,7 +1,9 @@
 #include "auth/credentials.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -30,9 +32,36 @@ TEST(Credentials, MalformedLinesAreNamed) {
   EXPECT_NE(no_eq.status().message().find("line 2"), std::string::npos);
   EXPECT_FALSE(ParseCredentials("aws_access_key_id = A\n").ok());
   EXPECT_FALSE(ParseCredentials("[default\n").ok());
-  EXPECT_FALSE(ParseCredentials("[a]\naws_access_key_id=A\naws_secret_access_key=1\n"
-                                "[b]\naws_access_key_id=A\naws_secret_access_key=2\n")
-                   .ok());
+}
+
+// A client's file may name one key in two profiles; thaw's own key list may not.
+TEST(Credentials, SameKeyIdInTwoProfilesParsesButIsNoServerKeyList) {
+  auto keys = ParseCredentials(
+      "[a]\naws_access_key_id=A\naws_secret_access_key=1\n"
+      "[b]\naws_access_key_id=A\naws_secret_access_key=2\n");
+  ASSERT_TRUE(keys.ok()) << keys.status().message();
+  ASSERT_EQ(keys->size(), 2u);
+  EXPECT_EQ((*keys)[1].secret_key, "2");
+  Status distinct = CheckDistinctKeys(*keys);
+  EXPECT_FALSE(distinct.ok());
+  EXPECT_NE(distinct.message().find("[a] and [b]"), std::string::npos) << distinct.message();
+  // The same key with the same secret twice is no ambiguity.
+  auto same = ParseCredentials(
+      "[a]\naws_access_key_id=A\naws_secret_access_key=1\n"
+      "[b]\naws_access_key_id=A\naws_secret_access_key=1\n");
+  ASSERT_TRUE(same.ok());
+  EXPECT_TRUE(CheckDistinctKeys(*same).ok());
+
+  testing::TempDir dir;
+  const auto path = dir.path() / "credentials";
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  ASSERT_GE(fd, 0);
+  const std::string text =
+      "[a]\naws_access_key_id=A\naws_secret_access_key=1\n"
+      "[b]\naws_access_key_id=A\naws_secret_access_key=2\n";
+  ASSERT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  close(fd);
+  EXPECT_FALSE(LoadOrCreateCredentials(path).ok());
 }
 
 TEST(Credentials, CreatesAPrivateFileOnceThenReadsIt) {

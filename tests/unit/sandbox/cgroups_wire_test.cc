@@ -154,5 +154,33 @@ TEST(Wire, TruncatedOrForeignMessagesAreRejected) {
   EXPECT_FALSE(DecodeSpawn(evil, &got));
 }
 
+// ---- CPU in proportion to memory ---------------------------------------------------------
+
+TEST(CpuQuota, OneVcpuPer1769MbWithAFloorAndTheNodeAsCap) {
+  const int64_t big_node = 64000;
+  // Lambda's ratio above the floor: 1769 MB is one vCPU, 3538 MB two, 6144 MB (SageMaker
+  // Serverless's largest) 3.473.
+  EXPECT_EQ(CpuQuotaFor(1769, big_node), (CpuQuota{100000, 100000}));
+  EXPECT_EQ(CpuQuotaFor(3538, big_node), (CpuQuota{200000, 100000}));
+  EXPECT_EQ(CpuQuotaFor(6144, big_node).quota_us, 347300);
+  // The floor: a 1 GB worker (and anything smaller) gets a whole vCPU, not Lambda's 0.58.
+  EXPECT_EQ(CpuQuotaFor(1024, big_node).quota_us, 100000);
+  EXPECT_EQ(CpuQuotaFor(128, big_node).quota_us, 100000);
+  EXPECT_EQ(CpuQuotaFor(0, big_node).quota_us, 100000);
+  // The cap: never more than the node has, even below the floor.
+  EXPECT_EQ(CpuQuotaFor(6144, 2000).quota_us, 200000);
+  EXPECT_EQ(CpuQuotaFor(1024, 500).quota_us, 50000);
+  EXPECT_EQ(CpuQuotaFor(1024, 0).quota_us, 1000);  // at least 1 ms per period
+}
+
+TEST(CpuQuota, NodeCpusFromAffinityAndQuotasAbove) {
+  EXPECT_EQ(MilliCpusFrom(4, {}), 4000);
+  EXPECT_EQ(MilliCpusFrom(4, {{-1, 100000}, {-1, 100000}}), 4000);  // no quota anywhere
+  EXPECT_EQ(MilliCpusFrom(4, {{150000, 100000}}), 1500);            // docker --cpus=1.5
+  EXPECT_EQ(MilliCpusFrom(4, {{-1, 100000}, {50000, 50000}, {300000, 100000}}), 1000);
+  EXPECT_EQ(MilliCpusFrom(2, {{800000, 100000}}), 2000);  // a quota above the CPUs there are
+  EXPECT_EQ(MilliCpusFrom(0, {}), 1000);
+}
+
 }  // namespace
 }  // namespace thaw::sandbox::internal

@@ -11,10 +11,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 namespace thaw::sandbox::testing {
@@ -149,6 +152,22 @@ std::string Answer(const std::string& line, const SpawnSpec& spec) {
       std::memset(p, 1, 1 << 20);
     }
     return "ok";
+  }
+  if (cmd == "spin") {
+    // "spin <threads>": that many threads burn CPU for half a second (a model spinning).
+    const int threads = std::max(1, std::atoi(arg.c_str()));
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+    std::atomic<uint64_t> sink{0};
+    std::vector<std::thread> spinners;
+    for (int i = 0; i < threads; ++i) {
+      spinners.emplace_back([&] {
+        uint64_t n = 0;
+        while (std::chrono::steady_clock::now() < until) n += 1;
+        sink += n;
+      });
+    }
+    for (auto& t : spinners) t.join();
+    return sink.load() > 0 ? "ok" : "err spin";
   }
   if (cmd == "exit") _exit(std::atoi(arg.c_str()));
   if (cmd == "forked") {

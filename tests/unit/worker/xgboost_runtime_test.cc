@@ -214,6 +214,20 @@ TEST(XgboostRuntimeTest, LoadErrors) {
       std::string::npos)
       << with_readme.load_status().message();
 
+  // A large unrelated file beside the model: refused before libxgboost reads it (its legacy
+  // reader took a length from the text and asked for a huge allocation), with the same message.
+  testing::TempDir big;
+  fs::copy_file(kFixtures / "binary/model/xgboost-model", big.path() / "xgboost-model");
+  std::string csv;
+  while (csv.size() < (4 << 20)) csv += "0.5,1.25,3,4.75,1e3,-2,7,8,9,10\n";
+  WriteFile(big.path() / "train.csv", csv);
+  XgboostRuntime with_data(Options(big.path()));
+  const std::string data_path = (big.path() / "train.csv").string();
+  EXPECT_EQ(with_data.load_status().message(),
+            "Model " + data_path + " cannot be loaded:\nXGB load model error='" + data_path +
+                "' is not an XGBoost model: neither JSON, UBJSON nor the binary format of "
+                "Booster.save_model");
+
   // Dot files and directories are not models.
   testing::TempDir skipped;
   fs::copy_file(kFixtures / "binary/model/xgboost-model", skipped.path() / "xgboost-model");
@@ -320,6 +334,30 @@ TEST(LegacyBinaryHeaderTest, OtherFormatsAndDamagedBytesAreNotOne) {
   std::string huge = binary;
   huge[140 + 7] = 0x7f;  // the objective's length: far beyond the file
   EXPECT_FALSE(ReadLegacyBinaryHeader(huge));
+}
+
+// Every fixture model (legacy binary, JSON, UBJSON, k-fold members) passes the pre-check;
+// text, CSV, pickles, empty and damaged headers do not.
+TEST(LooksLikeXgboostModelTest, FixturesPassOtherFilesDoNot) {
+  int models = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(kFixtures)) {
+    if (!entry.is_regular_file() || entry.path().parent_path().filename() != "model") continue;
+    if (entry.path().filename().string().rfind("xgboost-model", 0) != 0) continue;
+    SCOPED_TRACE(entry.path().string());
+    EXPECT_TRUE(LooksLikeXgboostModel(ReadFile(entry.path()).substr(0, kModelPrefixBytes)));
+    ++models;
+  }
+  EXPECT_GT(models, 3);
+  const std::string binary = ReadFile(kFixtures / "binary/model/xgboost-model");
+  EXPECT_TRUE(LooksLikeXgboostModel(binary.substr(4)));  // the format before the "binf" magic
+  EXPECT_TRUE(LooksLikeXgboostModel("bs64AAAA"));
+  EXPECT_FALSE(LooksLikeXgboostModel(""));
+  EXPECT_FALSE(LooksLikeXgboostModel("how to use this model\n"));
+  EXPECT_FALSE(LooksLikeXgboostModel(std::string(5000, 'a')));
+  EXPECT_FALSE(LooksLikeXgboostModel(std::string("\x80\x04\x95\x10\x00\x00\x00.", 8)));
+  std::string huge = binary;
+  huge[140 + 7] = 0x7f;  // the objective's length: far beyond the file
+  EXPECT_FALSE(LooksLikeXgboostModel(huge));
 }
 
 // Trains a small model of `booster` in-process and saves it in the legacy binary format.
