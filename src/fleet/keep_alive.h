@@ -69,7 +69,8 @@ class IdleHistogram {
   // The bin holding the q-th quantile (0 < q <= 1) of the in-range idle times: the first bin at
   // which the cumulative count reaches q × in_range. -1 when empty.
   int PercentileBin(double q) const;
-  // Coefficient of variation (stddev / mean) of the bin counts; 0 when empty.
+  // Coefficient of variation (stddev / mean) of the bin counts; 0 when empty. O(1): the sum
+  // of the squared counts is kept as they grow (Decide runs at every idle start).
   double CountCv() const;
   // The last OOB idle times, oldest first (at most oob_window).
   const std::deque<Micros>& recent_oob() const { return recent_oob_; }
@@ -79,6 +80,7 @@ class IdleHistogram {
   std::vector<int64_t> counts_;
   int64_t in_range_ = 0;
   int64_t oob_ = 0;
+  int64_t sum_squares_ = 0;  // Σ counts_[i]²
   size_t oob_window_;
   std::deque<Micros> recent_oob_;
 };

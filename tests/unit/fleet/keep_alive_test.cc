@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "fakes/fake_clock.h"
 #include "fleet/node_memory.h"
 #include "fleet/pool_state.h"
@@ -39,6 +41,20 @@ TEST(IdleHistogramTest, LongIdleTimesAreOutOfBoundsAndTheLastOnesAreKept) {
   ASSERT_EQ(h.recent_oob().size(), 2u);
   EXPECT_EQ(h.recent_oob().front(), minutes(300));
   EXPECT_EQ(h.counts()[239], 1);
+}
+
+TEST(IdleHistogramTest, CountCvIsTheStddevOfTheBinCountsOverTheirMean) {
+  IdleHistogram h(minutes(1), 4, 0);
+  EXPECT_EQ(h.CountCv(), 0);  // empty
+  // Counts {3, 1, 0, 0}: mean 1, variance (4 + 0 + 1 + 1) / 4 = 1.5. OOB times do not count.
+  for (int i = 0; i < 3; ++i) h.Record(seconds(10));
+  h.Record(seconds(70));
+  h.Record(minutes(5));
+  EXPECT_DOUBLE_EQ(h.CountCv(), std::sqrt(1.5));
+  // One bin holding everything: the most peaked histogram of 4 bins, CV sqrt(3).
+  IdleHistogram one(minutes(1), 4, 0);
+  for (int i = 0; i < 50; ++i) one.Record(seconds(100));
+  EXPECT_DOUBLE_EQ(one.CountCv(), std::sqrt(3.0));
 }
 
 TEST(FixedKeepAliveTest, NeverPrewarmsAndKeepsItsWindow) {
