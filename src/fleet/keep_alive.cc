@@ -58,7 +58,11 @@ Micros Scale(Micros d, double f) {
 }  // namespace
 
 KeepAliveWindow AdaptiveKeepAlive::Decide(const IdleHistogram& h) const {
-  const KeepAliveWindow fallback{Micros(0), p_.fallback_keep_alive, p_.fallback_keep_alive};
+  // Uncertain pattern: the newest worker stays for the standard window, extra ones for the
+  // fallback (never longer than the newest).
+  const Micros standard =
+      p_.standard_keep_alive.count() > 0 ? p_.standard_keep_alive : p_.bin * p_.bins;
+  const KeepAliveWindow fallback{Micros(0), standard, std::min(standard, p_.fallback_keep_alive)};
   if (h.total() < p_.min_samples) return fallback;
   double oob_share = static_cast<double>(h.oob()) / static_cast<double>(h.total());
   if (oob_share > p_.oob_threshold) {
