@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -11,7 +12,9 @@ void IdleHistogram::Record(Micros idle) {
   if (idle.count() < 0) idle = Micros(0);
   int64_t b = idle.count() / bin_.count();
   if (b < static_cast<int64_t>(counts_.size())) {
-    ++counts_[static_cast<size_t>(b)];
+    int64_t& count = counts_[static_cast<size_t>(b)];
+    sum_squares_ += 2 * count + 1;  // (c + 1)² − c²
+    ++count;
     ++in_range_;
     return;
   }
@@ -36,12 +39,10 @@ int IdleHistogram::PercentileBin(double q) const {
 
 double IdleHistogram::CountCv() const {
   if (in_range_ == 0 || counts_.empty()) return 0;
+  // Population variance of the bin counts: E[c²] − E[c]².
   double n = static_cast<double>(counts_.size());
   double mean = static_cast<double>(in_range_) / n;
-  double var = 0;
-  for (int64_t c : counts_)
-    var += (static_cast<double>(c) - mean) * (static_cast<double>(c) - mean);
-  var /= n;
+  double var = std::max(0.0, static_cast<double>(sum_squares_) / n - mean * mean);
   return std::sqrt(var) / mean;
 }
 
@@ -57,7 +58,11 @@ Micros Scale(Micros d, double f) {
 }  // namespace
 
 KeepAliveWindow AdaptiveKeepAlive::Decide(const IdleHistogram& h) const {
-  const KeepAliveWindow fallback{Micros(0), p_.fallback_keep_alive, p_.fallback_keep_alive};
+  // Uncertain pattern: the newest worker stays for the standard window, extra ones for the
+  // fallback (never longer than the newest).
+  const Micros standard =
+      p_.standard_keep_alive.count() > 0 ? p_.standard_keep_alive : p_.bin * p_.bins;
+  const KeepAliveWindow fallback{Micros(0), standard, std::min(standard, p_.fallback_keep_alive)};
   if (h.total() < p_.min_samples) return fallback;
   double oob_share = static_cast<double>(h.oob()) / static_cast<double>(h.total());
   if (oob_share > p_.oob_threshold) {

@@ -23,8 +23,11 @@
 //  - more than `oob_threshold` of the idle times OOB (and at least `min_samples`): the paper
 //    fits ARIMA; we use a documented simpler predictor, the mean of the last `oob_window` OOB
 //    idle times, pre-warm at prediction × (1 − oob_margin) and keep until × (1 + oob_margin);
-//  - otherwise (thin or flat history): the conservative fallback, no pre-warm and keep-alive
-//    `fallback_keep_alive`.
+//  - otherwise (thin or flat history): the paper's standard keep-alive, no pre-warm and the
+//    most recently used worker kept for `standard_keep_alive` (default: the histogram's range,
+//    4 h), the other idle workers for `fallback_keep_alive`. One worker per endpoint is what
+//    makes a rare endpoint warm; the burst's extra workers are what costs memory (issue 8:
+//    keeping the newest worker 10 min instead of 4 h left the 75th-percentile app cold).
 // Concurrency (the paper keeps one container per app): the windows above apply to the most
 // recently used worker; other idle workers keep min(window, fallback_keep_alive); a pre-warm
 // starts as many workers as the last busy period ran at once.
@@ -69,7 +72,8 @@ class IdleHistogram {
   // The bin holding the q-th quantile (0 < q <= 1) of the in-range idle times: the first bin at
   // which the cumulative count reaches q × in_range. -1 when empty.
   int PercentileBin(double q) const;
-  // Coefficient of variation (stddev / mean) of the bin counts; 0 when empty.
+  // Coefficient of variation (stddev / mean) of the bin counts; 0 when empty. O(1): the sum
+  // of the squared counts is kept as they grow (Decide runs at every idle start).
   double CountCv() const;
   // The last OOB idle times, oldest first (at most oob_window).
   const std::deque<Micros>& recent_oob() const { return recent_oob_; }
@@ -79,6 +83,7 @@ class IdleHistogram {
   std::vector<int64_t> counts_;
   int64_t in_range_ = 0;
   int64_t oob_ = 0;
+  int64_t sum_squares_ = 0;  // Σ counts_[i]²
   size_t oob_window_;
   std::deque<Micros> recent_oob_;
 };
@@ -117,6 +122,9 @@ struct AdaptiveParams {
   double oob_threshold = 0.5;
   int64_t min_samples = 5;
   Micros fallback_keep_alive = std::chrono::minutes(10);
+  // The newest worker's keep-alive while the pattern is uncertain; 0: the histogram's range
+  // (bins × bin), as in the paper.
+  Micros standard_keep_alive{0};
   size_t oob_window = 4;
   double oob_margin = 0.15;
 };

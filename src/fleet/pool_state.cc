@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 namespace thaw::fleet {
 
@@ -44,13 +45,17 @@ void PoolState::EndIdle(Worker& w, WallTime now, bool retired) {
   w.prewarmed = false;
 }
 
-void PoolState::SetState(Worker& w, WorkerState s) {
+void PoolState::SetState(WorkerMap::iterator it, WorkerState s) {
+  Worker& w = it->second;
+  if (w.state == WorkerState::kIdle) Unindex(it);
   --counts_[static_cast<int>(w.state)];
   ++counts_[static_cast<int>(s)];
   w.state = s;
+  if (s == WorkerState::kIdle) Index(it);
 }
 
-void PoolState::Erase(std::map<WorkerId, Worker>::iterator it, std::optional<WallTime> now) {
+void PoolState::Erase(WorkerMap::iterator it, std::optional<WallTime> now) {
+  if (it->second.state == WorkerState::kIdle) Unindex(it);
   --counts_[static_cast<int>(it->second.state)];
   if (it->second.from_template && template_.workers > 0) --template_.workers;
   // Any worker of the pool that goes restarts the template's keep-alive: it retires after the
@@ -101,6 +106,43 @@ std::optional<WallTime> PoolState::EvictableTemplate() const {
   return template_.last_used;
 }
 
+void PoolState::Index(WorkerMap::iterator it) {
+  const Worker& w = it->second;
+  IdleKey key{w.last_used, it->first};
+  (w.prewarmed ? idle_prewarmed_ : idle_plain_).insert(key);
+  idle_by_affinity_[w.affinity].insert(key);
+}
+
+void PoolState::Unindex(WorkerMap::iterator it) {
+  const Worker& w = it->second;
+  IdleKey key{w.last_used, it->first};
+  // By key in both: EndIdle may have cleared `prewarmed` of a worker still in the index.
+  idle_plain_.erase(key);
+  idle_prewarmed_.erase(key);
+  auto a = idle_by_affinity_.find(w.affinity);
+  if (a == idle_by_affinity_.end()) return;
+  a->second.erase(key);
+  if (a->second.empty()) idle_by_affinity_.erase(a);
+}
+
+WorkerId PoolState::MostRecent(const IdleSet& s) {
+  // Worker ids start at 1: {t, 0} sorts before every entry used at t.
+  return s.lower_bound({std::prev(s.end())->first, 0})->second;
+}
+
+std::optional<PoolState::IdleKey> PoolState::NewestIdle() const {
+  std::optional<IdleKey> newest;
+  for (const IdleSet* s : {&idle_plain_, &idle_prewarmed_}) {
+    if (!s->empty() && (!newest || *std::prev(s->end()) > *newest)) newest = *std::prev(s->end());
+  }
+  return newest;
+}
+
+void PoolState::RetireIdle(WorkerMap::iterator it, WallTime now) {
+  EndIdle(it->second, now, /*retired=*/true);
+  Erase(it, now);
+}
+
 int PoolState::StartsNeeded() const {
   int uncovered = static_cast<int>(waiters_.size()) - Count(WorkerState::kStarting);
   int room = Cap() - workers();
@@ -127,22 +169,24 @@ Admission PoolState::Admit(RequestId request, WallTime now, uintptr_t affinity) 
   // Most recently used idle worker first: its caches are warmest, and the others age out. One
   // of the caller's shard wins over a more recent one elsewhere: using it costs no re-registration
   // of its socket with another reactor.
-  auto best = workers_.end();
-  auto best_local = workers_.end();
-  if (Count(WorkerState::kIdle) > 0) {
-    for (auto it = workers_.begin(); it != workers_.end(); ++it) {
-      if (it->second.state != WorkerState::kIdle) continue;
-      if (best == workers_.end() || it->second.last_used > best->second.last_used) best = it;
-      if (it->second.affinity == affinity &&
-          (best_local == workers_.end() || it->second.last_used > best_local->second.last_used)) {
-        best_local = it;
-      }
+  // Among equal last_used, the lowest id.
+  std::optional<WorkerId> pick;
+  if (auto local = idle_by_affinity_.find(affinity); local != idle_by_affinity_.end()) {
+    pick = MostRecent(local->second);
+  } else if (auto newest = NewestIdle()) {
+    const IdleSet& s = idle_plain_.count(*newest) ? idle_plain_ : idle_prewarmed_;
+    pick = MostRecent(s);
+    // The other set may hold an entry of the same last_used with a lower id.
+    const IdleSet& other = &s == &idle_plain_ ? idle_prewarmed_ : idle_plain_;
+    if (auto o = other.lower_bound({newest->first, 0});
+        o != other.end() && o->first == newest->first) {
+      pick = std::min(*pick, o->second);
     }
   }
-  if (best_local != workers_.end()) best = best_local;
-  if (best != workers_.end()) {
+  if (pick) {
+    auto best = workers_.find(*pick);
+    SetState(best, WorkerState::kBusy);
     EndIdle(best->second, now, /*retired=*/false);
-    SetState(best->second, WorkerState::kBusy);
     best->second.last_used = now;
     best->second.affinity = affinity;
     return {Admission::kRunOn, best->first};
@@ -170,10 +214,10 @@ std::optional<Assignment> PoolState::ServeWaiterOrIdle(WorkerId worker, WallTime
   if (it == workers_.end()) return std::nullopt;
   it->second.last_used = now;
   if (waiters_.empty()) {
-    SetState(it->second, WorkerState::kIdle);
+    SetState(it, WorkerState::kIdle);
     return std::nullopt;
   }
-  SetState(it->second, WorkerState::kBusy);
+  SetState(it, WorkerState::kBusy);
   it->second.prewarmed = false;  // a pre-warm that came too late for its request
   RequestId r = waiters_.front();
   waiters_.pop_front();
@@ -227,29 +271,29 @@ void PoolState::Cancel(RequestId request) {
 
 PoolState::Upkeep PoolState::Tick(WallTime now) {
   Upkeep up;
-  std::vector<std::pair<WallTime, WorkerId>> idle;
-  for (const auto& [id, w] : workers_) {
-    if (w.state == WorkerState::kIdle) idle.emplace_back(w.last_used, id);
-  }
-  // Oldest first: they expire first, and the newest are the ones the floor keeps.
-  std::sort(idle.begin(), idle.end());
   int keep_floor = Floor();
-  int remaining = workers();
   auto due = [&up](WallTime t) {
     if (!up.next_check || t < *up.next_check) up.next_check = t;
   };
-  for (size_t i = 0; i < idle.size(); ++i) {
-    if (remaining <= keep_floor) break;
-    auto it = workers_.find(idle[i].second);
-    WorkerId id = idle[i].second;
-    WallTime deadline = Deadline(it->second, /*newest=*/i + 1 == idle.size());
-    if (deadline <= now) {
-      EndIdle(it->second, now, /*retired=*/true);
-      up.retire.push_back(id);
-      Erase(it, now);
-      --remaining;
-    } else {
+  // Oldest first: they expire first, and the newest are the ones the floor keeps. Within each
+  // set the deadlines never decrease with last_used (Deadline: a pre-warmed worker's counts
+  // from the idle start or its last use; a plain one's is the idle start, or its last use plus
+  // extra_keep_alive, plus keep_alive >= extra_keep_alive for the newest), so each walk stops
+  // at its first worker not yet due: that one's deadline is the set's next check.
+  std::optional<IdleKey> newest = NewestIdle();
+  bool monotonic = window_.extra_keep_alive <= window_.keep_alive;
+  for (IdleSet* set : {&idle_prewarmed_, &idle_plain_}) {
+    for (auto k = set->begin(); k != set->end() && workers() > keep_floor;) {
+      auto it = workers_.find(k->second);
+      WallTime deadline = Deadline(it->second, newest && *k == *newest);
+      ++k;  // RetireIdle erases the current entry
+      if (deadline <= now) {
+        up.retire.push_back(it->first);
+        RetireIdle(it, now);
+        continue;
+      }
       due(deadline);
+      if (monotonic) break;
     }
   }
   up.start = std::max(0, keep_floor - workers());
@@ -278,53 +322,50 @@ PoolState::Upkeep PoolState::Tick(WallTime now) {
 
 std::vector<WorkerId> PoolState::RetireAllIdle(WallTime now) {
   std::vector<WorkerId> out;
-  for (auto it = workers_.begin(); it != workers_.end();) {
-    if (it->second.state == WorkerState::kIdle) {
-      EndIdle(it->second, now, /*retired=*/true);
-      out.push_back(it->first);
-      auto next = std::next(it);
-      Erase(it, now);
-      it = next;
-    } else {
-      ++it;
-    }
+  for (const IdleSet* s : {&idle_plain_, &idle_prewarmed_}) {
+    for (const auto& [used, id] : *s) out.push_back(id);
   }
+  std::sort(out.begin(), out.end());
+  for (WorkerId id : out) RetireIdle(workers_.find(id), now);
   return out;
 }
 
 std::optional<std::pair<WorkerId, WallTime>> PoolState::OldestIdle() const {
-  std::optional<std::pair<WorkerId, WallTime>> best;
-  for (const auto& [id, w] : workers_) {
-    if (w.state == WorkerState::kIdle && (!best || w.last_used < best->second)) {
-      best = std::make_pair(id, w.last_used);
-    }
+  std::optional<IdleKey> oldest;
+  for (const IdleSet* s : {&idle_plain_, &idle_prewarmed_}) {
+    if (!s->empty() && (!oldest || *s->begin() < *oldest)) oldest = *s->begin();
   }
-  return best;
+  if (!oldest) return std::nullopt;
+  return std::make_pair(oldest->second, oldest->first);
 }
 
 bool PoolState::Retire(WorkerId worker, WallTime now) {
   auto it = workers_.find(worker);
   if (it == workers_.end() || it->second.state != WorkerState::kIdle) return false;
-  EndIdle(it->second, now, /*retired=*/true);
-  Erase(it, now);
+  RetireIdle(it, now);
   return true;
 }
 
 std::vector<std::pair<WorkerId, WallTime>> PoolState::Evictable() const {
-  std::vector<std::pair<WorkerId, WallTime>> idle;
-  for (const auto& [id, w] : workers_) {
-    if (w.state == WorkerState::kIdle) idle.emplace_back(id, w.last_used);
-  }
-  std::sort(idle.begin(), idle.end(),
-            [](const auto& a, const auto& b) { return a.second < b.second; });
   // The floor keeps the most recently used ones, as Tick does.
   size_t spare = static_cast<size_t>(std::max(0, workers() - Floor()));
-  if (idle.size() > spare) idle.resize(spare);
+  std::vector<IdleKey> merged;
+  std::merge(idle_plain_.begin(), idle_plain_.end(), idle_prewarmed_.begin(), idle_prewarmed_.end(),
+             std::back_inserter(merged));
+  if (merged.size() > spare) merged.resize(spare);
+  std::vector<std::pair<WorkerId, WallTime>> idle;
+  idle.reserve(merged.size());
+  for (const auto& [used, id] : merged) idle.emplace_back(id, used);
   return idle;
 }
 
 void PoolState::SetAffinity(WorkerId worker, uintptr_t affinity) {
-  if (auto it = workers_.find(worker); it != workers_.end()) it->second.affinity = affinity;
+  auto it = workers_.find(worker);
+  if (it == workers_.end() || it->second.affinity == affinity) return;
+  bool idle = it->second.state == WorkerState::kIdle;
+  if (idle) Unindex(it);
+  it->second.affinity = affinity;
+  if (idle) Index(it);
 }
 
 }  // namespace thaw::fleet

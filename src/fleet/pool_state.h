@@ -22,6 +22,8 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include "common/clock.h"
@@ -189,9 +191,24 @@ class PoolState {
     WallTime last_used{};  // its last fork, or when its last worker went
     bool wanted = false;   // a generic start became ready since it was last gone
   };
-  // Every state change goes through here, so the per-state counts stay exact.
-  void SetState(Worker& w, WorkerState s);
-  void Erase(std::map<WorkerId, Worker>::iterator it, std::optional<WallTime> now = {});
+  // Idle workers are indexed by (last_used, id), so that choosing, expiring and evicting them
+  // costs O(log n) instead of a scan over every worker (apps of the Azure trace run hundreds of
+  // workers at once; the scan made a replay quadratic). The index follows the state: a worker is
+  // in it exactly while it is kIdle, under the last_used it went idle with.
+  using IdleKey = std::pair<WallTime, WorkerId>;
+  using IdleSet = std::set<IdleKey>;
+  using WorkerMap = std::map<WorkerId, Worker>;
+  // Every state change goes through here, so the per-state counts and the index stay exact.
+  void SetState(WorkerMap::iterator it, WorkerState s);
+  void Erase(WorkerMap::iterator it, std::optional<WallTime> now = {});
+  void Index(WorkerMap::iterator it);
+  void Unindex(WorkerMap::iterator it);
+  // The most recently used entry of a non-empty set; among equal last_used, the lowest id.
+  static WorkerId MostRecent(const IdleSet& s);
+  // The most recently used idle worker (pre-warmed or not), if any.
+  std::optional<IdleKey> NewestIdle() const;
+  // Takes an idle worker out of service for good: retired, its idle spell accounted.
+  void RetireIdle(WorkerMap::iterator it, WallTime now);
   int Floor() const { return config_.instance_mode ? config_.instance_count : config_.provisioned; }
   int Cap() const {
     return config_.instance_mode ? config_.instance_count : config_.max_concurrency;
@@ -200,13 +217,20 @@ class PoolState {
   // When an idle worker retires, if nothing uses it first. `newest`: the most recently used
   // idle worker (the adaptive window is for it; the others keep extra_keep_alive).
   WallTime Deadline(const Worker& w, bool newest) const;
-  // An idle worker leaves idle (taken, retired): its idle spell is accounted.
+  // An idle worker leaves idle (taken, retired): its idle spell is accounted. Called after the
+  // worker left the index.
   void EndIdle(Worker& w, WallTime now, bool retired);
 
   PoolConfig config_;
   WorkerId next_worker_ = 1;
   int in_flight_ = 0;  // admitted requests not yet finished (running or waiting)
-  std::map<WorkerId, Worker> workers_;
+  WorkerMap workers_;
+  // The idle index: plain idle workers and pre-warmed ones not used yet apart (their deadlines
+  // follow different rules, each monotonic in last_used, so Tick stops at the first one not
+  // due), and every idle worker by affinity (Admit's shard preference). No empty sets in it.
+  IdleSet idle_plain_;
+  IdleSet idle_prewarmed_;
+  std::map<uintptr_t, IdleSet> idle_by_affinity_;
   std::deque<RequestId> waiters_;
   int counts_[3] = {0, 0, 0};  // workers by WorkerState
 

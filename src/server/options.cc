@@ -49,8 +49,9 @@ const std::vector<OptionSpec>& ServeOptionTable() {
        int64_t{7} * 24 * 3600},
       {"keep-alive-policy",
        "\"adaptive\": per endpoint, learn idle times (1-minute bins over 4 h), pre-warm before "
-       "the predicted next request and retire after it (ATC'20 hybrid histogram; --keep-alive "
-       "while too little is known); \"fixed\": --keep-alive for every endpoint. An "
+       "the predicted next request and retire after it (ATC'20 hybrid histogram; while too "
+       "little is known, the most recently used worker stays 4 h and the others --keep-alive); "
+       "\"fixed\": --keep-alive for every endpoint. An "
        "EndpointConfig tag thaw:keep-alive (seconds or \"adaptive\") pins one endpoint",
        &O::keep_alive_policy},
       {"keep-alive-bin-ms",

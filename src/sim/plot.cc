@@ -80,23 +80,40 @@ struct Raster {
       }
     }
   }
-  // Digits, '.', '%' and '-' in a 3×5 font, scaled ×2.
-  void Text(int x, int y, const std::string& s) {
-    static const std::array<uint16_t, 13> kGlyphs = {075557, 022222, 071747, 071717, 055711,
-                                                     074717, 074757, 071111, 075757, 075717,
-                                                     000002, 051245, 000700};  // 0-9 . % -
+  // Digits, capitals and a little punctuation in a 3×5 font (one octal digit per row, top row
+  // first), scaled ×2; lower case is drawn as capitals.
+  static uint16_t Glyph(char ch) {
+    static const std::array<uint16_t, 10> kDigits = {075557, 022222, 071747, 071717, 055711,
+                                                     074717, 074757, 071111, 075757, 075717};
+    static const std::array<uint16_t, 26> kLetters = {
+        025755, 065656, 034443, 065556, 074647, 074644, 034553, 055755, 072227,
+        011152, 055655, 044447, 057755, 065555, 025552, 065644, 025573, 065655,
+        034216, 072222, 055557, 055552, 055775, 055255, 055222, 071247};
+    if (ch >= '0' && ch <= '9') return kDigits[static_cast<size_t>(ch - '0')];
+    if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
+    if (ch >= 'A' && ch <= 'Z') return kLetters[static_cast<size_t>(ch - 'A')];
+    switch (ch) {
+      case '.':
+        return 000002;
+      case '%':
+        return 051245;
+      case '-':
+        return 000700;
+      case '(':
+        return 012221;
+      case ')':
+        return 042224;
+      default:
+        return 0;
+    }
+  }
+  void Text(int x, int y, const std::string& s, std::array<uint8_t, 3> color = {0, 0, 0}) {
     for (char ch : s) {
-      int g = ch >= '0' && ch <= '9' ? ch - '0'
-              : ch == '.'            ? 10
-              : ch == '%'            ? 11
-              : ch == '-'            ? 12
-                                     : -1;
-      if (g >= 0) {
-        for (int row = 0; row < 5; ++row) {
-          for (int col = 0; col < 3; ++col) {
-            if (kGlyphs[static_cast<size_t>(g)] >> ((4 - row) * 3 + (2 - col)) & 1) {
-              for (int k = 0; k < 4; ++k) Set(x + col * 2 + k % 2, y + row * 2 + k / 2, {0, 0, 0});
-            }
+      uint16_t g = Glyph(ch);
+      for (int row = 0; row < 5; ++row) {
+        for (int col = 0; col < 3; ++col) {
+          if (g >> ((4 - row) * 3 + (2 - col)) & 1) {
+            for (int k = 0; k < 4; ++k) Set(x + col * 2 + k % 2, y + row * 2 + k / 2, color);
           }
         }
       }
@@ -170,6 +187,16 @@ std::string ParetoSvg(const std::vector<PlotPoint>& points, const std::string& t
         f.Px(p.x), f.Py(p.y), p.highlight ? 6 : 4, p.highlight ? "#d62728" : "#1f5fbf",
         f.Px(p.x) + 7, f.Py(p.y) - 6, p.highlight ? "#d62728" : "#333", Escape(p.label));
   }
+  // Legend, top right inside the frame.
+  const int lx = kW - kRight - 238, ly = kTop + 10;
+  s += fmt::format(
+      "<rect x=\"{0}\" y=\"{1}\" width=\"230\" height=\"44\" fill=\"white\" "
+      "stroke=\"#999\"/>\n<line x1=\"{2}\" y1=\"{3}\" x2=\"{4}\" y2=\"{3}\" stroke=\"#1f5fbf\" "
+      "stroke-width=\"2\"/><circle cx=\"{5}\" cy=\"{3}\" r=\"4\" fill=\"#1f5fbf\"/>"
+      "<text x=\"{6}\" y=\"{7}\">fixed keep-alive (1-120 min)</text>\n"
+      "<circle cx=\"{5}\" cy=\"{8}\" r=\"6\" fill=\"#d62728\"/><text x=\"{6}\" y=\"{9}\" "
+      "fill=\"#d62728\">adaptive</text>\n",
+      lx, ly, lx + 8, ly + 14, lx + 32, lx + 20, lx + 40, ly + 18, ly + 31, ly + 35);
   s += "</svg>\n";
   return s;
 }
@@ -204,6 +231,25 @@ std::string ParetoPng(const std::vector<PlotPoint>& points) {
   }
   for (const auto& p : points)
     r.Disc(f.Px(p.x), f.Py(p.y), p.highlight ? 6 : 4, p.highlight ? red : blue);
+  // Axis titles (the y one above its axis: the font does not rotate) and the legend.
+  const std::string x_title = "idle worker memory GB-hours (log scale)";
+  r.Text((kLeft + kW - kRight) / 2 - static_cast<int>(x_title.size()) * 4, kH - kBottom + 30,
+         x_title);
+  r.Text(kLeft - 40, kTop - 26, "p75 of per-app cold-start rate");
+  const int lx = kW - kRight - 266, ly = kTop + 10;
+  for (int x = lx; x <= lx + 256; ++x) {
+    r.Set(x, ly, black);
+    r.Set(x, ly + 40, black);
+  }
+  for (int y = ly; y <= ly + 40; ++y) {
+    r.Set(lx, y, black);
+    r.Set(lx + 256, y, black);
+  }
+  r.Line(lx + 8, ly + 12, lx + 32, ly + 12, blue, 2);
+  r.Disc(lx + 20, ly + 12, 4, blue);
+  r.Text(lx + 40, ly + 7, "fixed keep-alive 1-120 min");
+  r.Disc(lx + 20, ly + 29, 6, red);
+  r.Text(lx + 40, ly + 24, "adaptive", red);
 
   std::string raw;
   raw.reserve(size_t{kH} * (kW * 3 + 1));

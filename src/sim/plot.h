@@ -1,8 +1,8 @@
 #pragma once
 // The Pareto plot of `thaw simulate --sweep`: p75 per-app cold-start rate against idle GB-hours,
 // one point per policy; the fixed keep-alives joined by a line, the adaptive policy marked
-// apart. Written by hand as SVG (text, for docs/) and PNG (zlib-deflated RGB; tick labels in a
-// built-in 3×5 digit font, the axis titles only in the SVG).
+// apart, with axis titles and a legend. Written by hand as SVG (text, for docs/) and PNG
+// (zlib-deflated RGB; text in a built-in 3×5 font).
 
 #include <filesystem>
 #include <string>

@@ -27,7 +27,12 @@ SimulateCommand::SimulateCommand(CLI::App& app) {
       ->check(CLI::Range(0, 600'000));
   cmd_->add_option("--per-app", per_app_csv_, "also write every app's result to this CSV file");
   cmd_->add_option("--fallback-s", fallback_s_,
-                   "adaptive: keep-alive (s) while the histogram is thin or flat")
+                   "adaptive: keep-alive (s) of the extra idle workers while the histogram is "
+                   "thin or flat")
+      ->capture_default_str();
+  cmd_->add_option("--standard-s", standard_s_,
+                   "adaptive: keep-alive (s) of the newest idle worker while the histogram is "
+                   "thin or flat (0: the histogram's range, 4 h)")
       ->capture_default_str();
   cmd_->add_option("--min-samples", min_samples_,
                    "adaptive: idle times before the histogram is used")
@@ -48,6 +53,7 @@ std::optional<int> SimulateCommand::RunParsed() {
   fleet::AdaptiveParams adaptive;
   adaptive.fallback_keep_alive = std::chrono::seconds(fallback_s_);
   adaptive.min_samples = min_samples_;
+  adaptive.standard_keep_alive = std::chrono::seconds(standard_s_);
   adaptive.cv_threshold = cv_threshold_;
   std::vector<std::shared_ptr<const fleet::KeepAlivePolicy>> policies;
   if (sweep_) {

@@ -28,6 +28,7 @@ class SimulateCommand {
   std::string per_app_csv_;
   int64_t fallback_s_ = 600;
   int64_t min_samples_ = 5;
+  int64_t standard_s_ = 0;
   double cv_threshold_ = 2.0;
 };
 

@@ -26,8 +26,9 @@ def keepalive(server, endpoint):
 
 
 def test_regular_rhythm_is_prewarmed_and_a_pinned_endpoint_keeps_its_keep_alive(launch):
-    # Fallback (and fixed) keep-alive 1 s; 1-second bins: an idle time of ~4.5 s falls in bin 4,
-    # so once five are known the window is "pre-warm at 3.6 s, keep until 5.5 s".
+    # Fixed keep-alive 1 s; 1-second bins: an idle time of ~4.5 s falls in bin 4, so once five
+    # are known the window is "pre-warm at 3.6 s, keep until 5.5 s". Before that the newest
+    # worker stays for the histogram's range (240 s), the paper's standard keep-alive.
     srv = launch("--keep-alive", "1", "--keep-alive-bin-ms", "1000")
     sm = srv.client()
     res = Resources(sm, ModelStore(srv.data_dir))
@@ -52,7 +53,7 @@ def test_regular_rhythm_is_prewarmed_and_a_pinned_endpoint_keeps_its_keep_alive(
     assert learned["prewarm_after_seconds"] > 0, learned
     assert learned["prewarms"] >= 3, learned
     assert learned["prewarm_hits"] >= 3, learned
-    # The first requests cold-start (idle 4.5 s > the 1 s fallback); the last three do not.
+    # The first request cold-starts; the last three do not.
     assert cold_after[0] == 1
     assert cold_after[-1] == cold_after[-4], cold_after
     assert cold_after[-1] < 10

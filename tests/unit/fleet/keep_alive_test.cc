@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "fakes/fake_clock.h"
 #include "fleet/node_memory.h"
 #include "fleet/pool_state.h"
@@ -41,6 +43,20 @@ TEST(IdleHistogramTest, LongIdleTimesAreOutOfBoundsAndTheLastOnesAreKept) {
   EXPECT_EQ(h.counts()[239], 1);
 }
 
+TEST(IdleHistogramTest, CountCvIsTheStddevOfTheBinCountsOverTheirMean) {
+  IdleHistogram h(minutes(1), 4, 0);
+  EXPECT_EQ(h.CountCv(), 0);  // empty
+  // Counts {3, 1, 0, 0}: mean 1, variance (4 + 0 + 1 + 1) / 4 = 1.5. OOB times do not count.
+  for (int i = 0; i < 3; ++i) h.Record(seconds(10));
+  h.Record(seconds(70));
+  h.Record(minutes(5));
+  EXPECT_DOUBLE_EQ(h.CountCv(), std::sqrt(1.5));
+  // One bin holding everything: the most peaked histogram of 4 bins, CV sqrt(3).
+  IdleHistogram one(minutes(1), 4, 0);
+  for (int i = 0; i < 50; ++i) one.Record(seconds(100));
+  EXPECT_DOUBLE_EQ(one.CountCv(), std::sqrt(3.0));
+}
+
 TEST(FixedKeepAliveTest, NeverPrewarmsAndKeepsItsWindow) {
   FixedKeepAlive f(minutes(10));
   IdleHistogram h = f.NewHistory();
@@ -69,11 +85,12 @@ TEST(AdaptiveKeepAliveTest, ShortIdleTimesKeepWarmWithoutPrewarm) {
   EXPECT_EQ(w.keep_alive, seconds(66));
 }
 
-TEST(AdaptiveKeepAliveTest, ThinOrFlatHistoryFallsBack) {
+TEST(AdaptiveKeepAliveTest, ThinOrFlatHistoryKeepsTheNewestWorkerForTheRangeAndExtrasShort) {
   AdaptiveParams p;
   p.fallback_keep_alive = minutes(20);
   AdaptiveKeepAlive a(p);
-  const KeepAliveWindow fallback{Micros(0), minutes(20), minutes(20)};
+  // The paper's standard keep-alive: the histogram's range (240 × 1 min) for the newest worker.
+  const KeepAliveWindow fallback{Micros(0), minutes(240), minutes(20)};
   IdleHistogram h = a.NewHistory();
   EXPECT_EQ(a.Decide(h), fallback);  // nothing learned yet
   for (int i = 0; i < 4; ++i) h.Record(minutes(30));
@@ -83,6 +100,10 @@ TEST(AdaptiveKeepAliveTest, ThinOrFlatHistoryFallsBack) {
   for (int b = 0; b < 240; ++b) flat.Record(minutes(b) + seconds(30));
   EXPECT_LT(flat.CountCv(), 2.0);
   EXPECT_EQ(a.Decide(flat), fallback);
+  // An explicit standard window; extras never outlive the newest worker.
+  p.standard_keep_alive = minutes(15);
+  EXPECT_EQ(AdaptiveKeepAlive(p).Decide(flat),
+            (KeepAliveWindow{Micros(0), minutes(15), minutes(15)}));
 }
 
 TEST(AdaptiveKeepAliveTest, MostlyOutOfBoundsPredictsTheMeanOfTheLastOnes) {
@@ -154,13 +175,14 @@ TEST_F(AdaptivePoolTest, LearnsATwentyMinuteRhythmThenPrewarmsAndStopsColdStarti
     cold += Serve() ? 1 : 0;
     RunUntil(start + minutes(20));
   }
-  // The fallback (10 min) misses the first rhythm beats; once 3 idle times are known, the
-  // window is pre-warm at 19 min × 0.9, keep until 21 min × 1.1 after each idle start.
+  // The standard keep-alive (the histogram's range, 4 h) keeps the newest worker through the
+  // first beats; once 3 idle times are known, the window is pre-warm at 19 min × 0.9, keep
+  // until 21 min × 1.1 after each idle start.
   EXPECT_EQ(pool->window().prewarm_after, seconds(1026) /* 19 min × 0.9 */);
   const KeepAliveStats& s = pool->stats();
   EXPECT_EQ(s.requests, 10);
   EXPECT_EQ(cold, s.cold_starts);
-  EXPECT_EQ(s.cold_starts, 4);  // requests 1–4: history of 0..3 idle times
+  EXPECT_EQ(s.cold_starts, 1);  // only the first: nothing was known, nothing was warm
   // Six pre-warms served requests 5–10; the seventh waits for the eleventh beat.
   EXPECT_EQ(s.prewarms, 7);
   EXPECT_EQ(s.prewarm_hits, 6);
@@ -182,10 +204,12 @@ TEST_F(AdaptivePoolTest, APrewarmThatIsNotUsedIsRetiredAtTheEndOfTheWindowAndCou
 }
 
 TEST_F(AdaptivePoolTest, IdleWorkerSecondsAreAccounted) {
-  Serve();  // fallback window: keep 10 min
-  RunUntil(clock.Now() + minutes(15));
+  Serve();  // uncertain: the newest worker keeps the histogram's range, 4 h
+  RunUntil(clock.Now() + minutes(239));
+  EXPECT_EQ(pool->workers(), 1);
+  RunUntil(clock.Now() + minutes(10));
   EXPECT_EQ(pool->workers(), 0);
-  EXPECT_EQ(pool->stats().idle_worker_us, Micros(minutes(10)).count());
+  EXPECT_EQ(pool->stats().idle_worker_us, Micros(minutes(240)).count());
 }
 
 TEST(FrequencyTest, DecaysWithItsHalfLife) {

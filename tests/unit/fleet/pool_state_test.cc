@@ -2,11 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+#include <random>
+#include <vector>
+
 #include "fakes/fake_clock.h"
 
 namespace thaw::fleet {
 namespace {
 
+using std::chrono::milliseconds;
 using std::chrono::seconds;
 using testing::FakeClock;
 
@@ -260,6 +266,175 @@ TEST_F(PoolStateTest, EvictableIsIdleAboveTheFloorLeastRecentlyUsedFirst) {
   EXPECT_TRUE(p.Retire(w[1], clock.Now()));
   EXPECT_TRUE(p.Retire(w[2], clock.Now()));
   EXPECT_TRUE(p.Evictable().empty());
+}
+
+// The idle index (issue 8) against a brute-force model of the same rules: a seeded random run of
+// arrivals, starts, releases and ticks over up to 40 workers, with ties in last_used (time steps
+// of 0). Admit takes the most recently used idle worker (the lowest id among equals), Tick
+// retires exactly the idle workers past keep_alive and names the earliest next deadline.
+TEST_F(PoolStateTest, IdleIndexAgreesWithABruteForceModelOfTheRules) {
+  PoolConfig c = Serverless(40);
+  c.keep_alive = seconds(30);
+  PoolState p(c);
+  struct Model {
+    WorkerState state;
+    WallTime last_used;
+  };
+  std::map<WorkerId, Model> model;
+  std::vector<WorkerId> starting, busy;
+  std::mt19937 rng(8);
+  auto take = [&rng](std::vector<WorkerId>& v) {
+    size_t i = rng() % v.size();
+    WorkerId w = v[i];
+    v.erase(v.begin() + static_cast<std::ptrdiff_t>(i));
+    return w;
+  };
+  auto on_assignment = [&](WorkerId w, bool assigned) {
+    model[w] = {assigned ? WorkerState::kBusy : WorkerState::kIdle, clock.Now()};
+    if (assigned) busy.push_back(w);
+  };
+  RequestId next = 1;
+  int runs_on_idle = 0, retired = 0;
+  for (int step = 0; step < 4000; ++step) {
+    clock.Advance(milliseconds(rng() % 4 == 0 ? 0 : rng() % 4000));
+    int op = static_cast<int>(rng() % 4);
+    if (op == 0) {
+      std::optional<WorkerId> mru;
+      for (const auto& [id, m] : model) {
+        if (m.state == WorkerState::kIdle && (!mru || m.last_used > model[*mru].last_used))
+          mru = id;
+      }
+      Admission a = p.Admit(next++, clock.Now());
+      if (mru) {
+        ASSERT_EQ(a.kind, Admission::kRunOn);
+        ASSERT_EQ(a.worker, *mru);
+        on_assignment(*mru, true);
+        ++runs_on_idle;
+      } else if (a.kind == Admission::kWait && a.cold_start) {
+        WorkerId w = p.StartWorker(clock.Now());
+        model[w] = {WorkerState::kStarting, clock.Now()};
+        starting.push_back(w);
+      }
+    } else if (op == 1 && !starting.empty()) {
+      WorkerId w = take(starting);
+      on_assignment(w, p.OnWorkerReady(w, clock.Now()).has_value());
+    } else if (op == 2 && !busy.empty()) {
+      WorkerId w = take(busy);
+      on_assignment(w, p.OnReleased(w, clock.Now()).has_value());
+    } else if (op == 3) {
+      std::vector<WorkerId> expired;
+      std::optional<WallTime> next_deadline;
+      for (const auto& [id, m] : model) {
+        if (m.state != WorkerState::kIdle) continue;
+        WallTime deadline = m.last_used + seconds(30);
+        if (deadline <= clock.Now()) {
+          expired.push_back(id);
+        } else if (!next_deadline || deadline < *next_deadline) {
+          next_deadline = deadline;
+        }
+      }
+      PoolState::Upkeep up = p.Tick(clock.Now());
+      std::sort(up.retire.begin(), up.retire.end());
+      ASSERT_EQ(up.retire, expired);
+      ASSERT_EQ(up.next_check, next_deadline);
+      for (WorkerId id : expired) model.erase(id);
+      retired += static_cast<int>(expired.size());
+    }
+    // The read side of the index: counts, the oldest idle worker, the eviction order.
+    std::vector<std::pair<WorkerId, WallTime>> idle;
+    for (const auto& [id, m] : model) {
+      if (m.state == WorkerState::kIdle) idle.emplace_back(id, m.last_used);
+    }
+    std::stable_sort(idle.begin(), idle.end(),
+                     [](const auto& a, const auto& b) { return a.second < b.second; });
+    ASSERT_EQ(p.Count(WorkerState::kIdle), static_cast<int>(idle.size()));
+    ASSERT_EQ(p.Evictable(), idle);
+    if (idle.empty()) {
+      ASSERT_FALSE(p.OldestIdle());
+    } else {
+      ASSERT_EQ(p.OldestIdle(), idle.front());
+    }
+  }
+  // The run went through the interesting cases, not only cold starts.
+  EXPECT_GT(runs_on_idle, 300);
+  EXPECT_GT(retired, 100);
+}
+
+TEST_F(PoolStateTest, AmongIdleWorkersUsedAtTheSameInstantTheLowestIdGoesFirst) {
+  PoolState p(Serverless(3));
+  WorkerId w[3] = {0, 0, 0};
+  for (int i = 0; i < 3; ++i) Admit(p, i + 1, &w[i]);
+  for (int i : {2, 0, 1}) p.OnWorkerReady(w[i], clock.Now());
+  for (int i : {2, 0, 1}) p.OnReleased(w[i], clock.Now());
+  EXPECT_EQ(Admit(p, 4).worker, w[0]);
+  EXPECT_EQ(Admit(p, 5).worker, w[1]);
+  EXPECT_EQ(Admit(p, 6).worker, w[2]);
+}
+
+TEST_F(PoolStateTest, AShardChangeOfAnIdleWorkerMovesItInTheIndex) {
+  PoolState p(Serverless(3));
+  WorkerId a = 0, b = 0;
+  Admit(p, 1, &a);
+  Admit(p, 2, &b);
+  p.OnWorkerReady(a, clock.Now());
+  p.OnWorkerReady(b, clock.Now());
+  p.OnReleased(a, clock.Now());
+  clock.Advance(seconds(1));
+  p.OnReleased(b, clock.Now());
+  p.SetAffinity(a, 7);  // while idle
+  EXPECT_EQ(p.Admit(3, clock.Now(), 7).worker, a);
+  EXPECT_EQ(p.Admit(4, clock.Now(), 7).worker, b);  // none of shard 7 left: the MRU
+}
+
+// A window with a pre-warm, whatever the history (pre-warm and retirement rules of PoolState).
+class ScriptedPolicy final : public KeepAlivePolicy {
+ public:
+  explicit ScriptedPolicy(KeepAliveWindow w) : w_(w) {}
+  IdleHistogram NewHistory() const override { return IdleHistogram(seconds(60), 1, 0); }
+  KeepAliveWindow Decide(const IdleHistogram&) const override { return w_; }
+  std::string Name() const override { return "scripted"; }
+
+ private:
+  KeepAliveWindow w_;
+};
+
+// Pre-warmed and plain idle workers expire by different rules; an older unused pre-warmed
+// worker must not hold back a newer plain one that is due, nor the other way round.
+TEST_F(PoolStateTest, PlainAndPrewarmedIdleWorkersEachRetireOnTime) {
+  PoolConfig c = Serverless(4);
+  c.policy =
+      std::make_shared<ScriptedPolicy>(KeepAliveWindow{seconds(10), seconds(60), seconds(60)});
+  PoolState p(c);
+  const WallTime t0 = clock.Now();
+  WorkerId a = 0, b = 0;
+  Admit(p, 1, &a);
+  Admit(p, 2, &b);
+  p.OnWorkerReady(a, clock.Now());
+  p.OnWorkerReady(b, clock.Now());
+  p.OnReleased(a, clock.Now());
+  p.OnReleased(b, clock.Now());                      // idle start t0, the busy period ran 2 at once
+  EXPECT_EQ(p.Tick(clock.Now()).retire.size(), 2u);  // unloaded until the pre-warm
+  clock.Set(t0 + seconds(10));
+  PoolState::Upkeep up = p.Tick(clock.Now());
+  ASSERT_EQ(up.prewarm, 2);
+  WorkerId pc = p.StartWorker(clock.Now(), true), pd = p.StartWorker(clock.Now(), true);
+  clock.Set(t0 + seconds(11));
+  p.OnWorkerReady(pc, clock.Now());
+  p.OnWorkerReady(pd, clock.Now());
+  clock.Set(t0 + seconds(20));
+  EXPECT_EQ(Admit(p, 3).worker, pc);  // a pre-warm hit; pd stays unused
+  clock.Set(t0 + seconds(21));
+  p.OnReleased(pc, clock.Now());  // idle start t0 + 21: pc (plain now) unloads at once
+  up = p.Tick(clock.Now());
+  EXPECT_EQ(up.retire, std::vector<WorkerId>{pc});
+  ASSERT_TRUE(up.next_check);
+  EXPECT_EQ(*up.next_check, t0 + seconds(81));  // pd: idle start + keep_alive
+  clock.Set(t0 + seconds(81));
+  up = p.Tick(clock.Now());
+  EXPECT_EQ(up.retire, std::vector<WorkerId>{pd});
+  EXPECT_EQ(p.stats().prewarm_hits, 1);
+  EXPECT_EQ(p.stats().prewarm_wasted, 1);
+  EXPECT_EQ(p.workers(), 0);
 }
 
 }  // namespace
