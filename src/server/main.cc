@@ -322,6 +322,7 @@ int Serve(const ServeOptions& opts) {
   serving_opts.keep_alive = std::chrono::seconds(opts.keep_alive);
   serving_opts.adaptive.bin = std::chrono::milliseconds(opts.keep_alive_bin_ms);
   serving_opts.adaptive.fallback_keep_alive = std::chrono::seconds(opts.keep_alive);
+  serving_opts.adaptive.standard_keep_alive = std::chrono::seconds(opts.standard_keep_alive);
   if (opts.keep_alive_policy == "adaptive") {
     serving_opts.keep_alive_policy =
         std::make_shared<fleet::AdaptiveKeepAlive>(serving_opts.adaptive);

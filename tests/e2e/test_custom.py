@@ -174,7 +174,8 @@ def wait_for_log(srv, name, *needles, timeout=60):
 
 
 def test_retired_program_gets_sigterm_and_exits_on_its_own(launch):
-    srv = launch("--keep-alive", "1")  # the default grace, 30 s: the program exits long before
+    # The default grace, 30 s: the program exits long before.
+    srv = launch("--keep-alive", "1", "--keep-alive-policy", "fixed")
     res = Resources(srv.client(), ModelStore(srv.data_dir))
     name = custom_endpoint(res)
     instance = json.loads(invoke(srv, name, b"x", ContentType="text/plain")["Body"].read())[
@@ -189,7 +190,7 @@ def test_retired_program_gets_sigterm_and_exits_on_its_own(launch):
 
 
 def test_program_that_ignores_sigterm_is_killed_after_the_grace(launch):
-    srv = launch("--keep-alive", "1", "--stop-grace", "2")
+    srv = launch("--keep-alive", "1", "--keep-alive-policy", "fixed", "--stop-grace", "2")
     res = Resources(srv.client(), ModelStore(srv.data_dir))
     name = custom_endpoint(res, environment={"THAW_TEST_SIGTERM": "ignore"})
     instance = json.loads(invoke(srv, name, b"x", ContentType="text/plain")["Body"].read())[

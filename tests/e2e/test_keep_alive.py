@@ -9,7 +9,7 @@ import time
 import urllib.request
 
 from thaw_asserts import Resources
-from thaw_harness import ModelStore, unique
+from thaw_harness import ModelStore, poll, unique
 
 BODY = "1.0,2.0,3.0,4.0"
 
@@ -62,3 +62,31 @@ def test_regular_rhythm_is_prewarmed_and_a_pinned_endpoint_keeps_its_keep_alive(
     assert held["keep_alive_seconds"] == 60, held
     assert held["prewarms"] == 0, held
     assert held["cold_starts"] == 1, held  # warm ever after: 4.5 s idle < 60 s
+
+
+def idle_workers(server, endpoint):
+    with urllib.request.urlopen(f"{server.endpoint_url}/metrics", timeout=10) as r:
+        text = r.read().decode()
+    m = re.search(r'thaw_workers\{endpoint="%s",variant="[^"]*",state="idle"\} (\d+)'
+                  % re.escape(endpoint), text)
+    return int(m.group(1)) if m else 0
+
+
+def test_uncertain_endpoint_keeps_its_newest_worker_for_the_standard_keep_alive(launch):
+    # Nothing is known of a new endpoint's idle times: under the adaptive policy its most recently
+    # used worker stays for the standard keep-alive, by default the histogram's range (4 h of
+    # 1-minute bins), and --standard-keep-alive sets it (here 1 s: back to zero workers).
+    for args, window in (((), 4 * 3600), (("--standard-keep-alive", "1"), 1)):
+        srv = launch("--keep-alive", "1", *args)
+        sm = srv.client()
+        res = Resources(sm, ModelStore(srv.data_dir))
+        name = res.endpoint(res.config(memory=1024, concurrency=2))
+        rt = srv.client("sagemaker-runtime")
+        rt.invoke_endpoint(EndpointName=name, Body=BODY, ContentType="text/csv")["Body"].read()
+        state = poll(lambda: keepalive(srv, name), lambda k: "keep_alive_seconds" in k,
+                     what="keep-alive state")
+        assert state["keep_alive_seconds"] == window, state
+        if window == 1:
+            poll(lambda: idle_workers(srv, name), lambda n: n == 0, what="worker retired")
+        else:
+            assert idle_workers(srv, name) == 1

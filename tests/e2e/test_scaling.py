@@ -47,7 +47,8 @@ def workers(server, endpoint):
     for state, n in re.findall(
             r'thaw_workers\{endpoint="%s",variant="[^"]*",state="(\w+)"\} (\d+)' % re.escape(endpoint),
             text):
-        counts[state] = int(n)
+        if state in counts:  # a scikit-learn template is no request-serving worker
+            counts[state] = int(n)
     return counts
 
 

@@ -325,7 +325,7 @@ atexit.register(lambda: print("inference.py: atexit handler ran", file=sys.stder
 
 
 def test_retired_worker_runs_atexit_handlers(launch, iris):
-    srv = launch("--keep-alive", "1")
+    srv = launch("--keep-alive", "1", "--keep-alive-policy", "fixed")
     sm, store = srv.client(), ModelStore(srv.data_dir)
     name = sklearn_endpoint(sm, store, iris, {"inference.py": ATEXIT})
     _, got = invoke_json(srv.client("sagemaker-runtime"), name, iris[1][:1].tolist())
