@@ -283,6 +283,9 @@ namespace {
 // In a child forked by a template: puts its fds in place (socket at 3, release channel at 5,
 // log on 1-2, nothing else), then waits until the zygote has moved it into its cgroup.
 void BecomeForkedChild(const std::vector<int>& got) {
+  // The template made itself non-dumpable (ServeForks); a worker needs its own /proc (as in
+  // DropPrivileges), and the flag is per process after the fork.
+  prctl(PR_SET_DUMPABLE, 1);
   using internal::kNotifyFd;
   using internal::kWorkerFd;
   const int log_fd = got.size() > 2 ? got[2] : -1;
@@ -316,6 +319,9 @@ bool ServeForks(int server_fd, const ForkHooks& hooks) {
   using internal::SendMessage;
   const int go = internal::g_notify_fd;  // the zygote's fork requests arrive here
   if (go < 0) return false;
+  // Non-dumpable, so that no worker forked from here (same uid, pid 1 is us) can open our
+  // /proc/1/mem and write into the model every later worker of the endpoint is forked with.
+  prctl(PR_SET_DUMPABLE, 0);
   // Children are reaped by the kernel (we are pid 1 of the namespace and never wait); their
   // pidfds say when they are gone. Each child restores the default.
   signal(SIGCHLD, SIG_IGN);

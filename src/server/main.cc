@@ -322,7 +322,12 @@ int Serve(const ServeOptions& opts) {
   serving_opts.keep_alive = std::chrono::seconds(opts.keep_alive);
   serving_opts.adaptive.bin = std::chrono::milliseconds(opts.keep_alive_bin_ms);
   serving_opts.adaptive.fallback_keep_alive = std::chrono::seconds(opts.keep_alive);
-  serving_opts.adaptive.standard_keep_alive = std::chrono::seconds(opts.standard_keep_alive);
+  // -1: --keep-alive (0 there means "at once", which AdaptiveParams spells as 1 µs: its 0 is
+  // the histogram's range).
+  serving_opts.adaptive.standard_keep_alive =
+      opts.standard_keep_alive >= 0
+          ? fleet::Micros(std::chrono::seconds(opts.standard_keep_alive))
+          : std::max(fleet::Micros(1), fleet::Micros(std::chrono::seconds(opts.keep_alive)));
   if (opts.keep_alive_policy == "adaptive") {
     serving_opts.keep_alive_policy =
         std::make_shared<fleet::AdaptiveKeepAlive>(serving_opts.adaptive);

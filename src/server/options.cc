@@ -50,7 +50,8 @@ const std::vector<OptionSpec>& ServeOptionTable() {
       {"keep-alive-policy",
        "\"adaptive\": per endpoint, learn idle times (1-minute bins over 4 h), pre-warm before "
        "the predicted next request and retire after it (ATC'20 hybrid histogram; while too "
-       "little is known, the most recently used worker stays --standard-keep-alive and the others --keep-alive); "
+       "little is known, the most recently used worker stays --standard-keep-alive, the others "
+       "--keep-alive); "
        "\"fixed\": --keep-alive for every endpoint. An "
        "EndpointConfig tag thaw:keep-alive (seconds or \"adaptive\") pins one endpoint",
        &O::keep_alive_policy},
@@ -59,9 +60,11 @@ const std::vector<OptionSpec>& ServeOptionTable() {
        &O::keep_alive_bin_ms, 10, 3600000},
       {"standard-keep-alive",
        "adaptive policy: seconds the most recently used worker of an endpoint whose idle times "
-       "are not yet known (or show no pattern) stays warm; 0: the histogram's range (4 h, the "
-       "ATC'20 paper's standard keep-alive)",
-       &O::standard_keep_alive, 0, 86400},
+       "are not yet known (or show no pattern) stays warm; -1 (default): --keep-alive, so an "
+       "endpoint nobody has learned yet scales to zero as with the fixed policy; 0: the "
+       "histogram's range (4 h, the ATC'20 paper's standard keep-alive, which the simulator's "
+       "results in bench/RESULTS.md use)",
+       &O::standard_keep_alive, -1, 86400},
       {"invocation-timeout", "seconds a worker may take to answer an invocation",
        &O::invocation_timeout, 1, 3600},
       {"startup-timeout", "seconds a new worker may take to pass its first /ping",

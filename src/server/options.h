@@ -31,9 +31,9 @@ struct ServeOptions {
   int64_t keep_alive = 300;                    // seconds an idle worker stays warm
   std::string keep_alive_policy = "adaptive";  // "adaptive" | "fixed" (--keep-alive)
   int64_t keep_alive_bin_ms = 60000;           // adaptive histogram bin (tests shorten it)
-  int64_t standard_keep_alive = 0;  // adaptive, uncertain pattern: newest worker's s (0: range)
-  int64_t invocation_timeout = 60;             // seconds a worker may take to answer /invocations
-  int64_t startup_timeout = 180;               // seconds a new worker may take to pass /ping
+  int64_t standard_keep_alive = -1;      // adaptive, no known pattern: -1 --keep-alive, 0 the range
+  int64_t invocation_timeout = 60;       // seconds a worker may take to answer /invocations
+  int64_t startup_timeout = 180;         // seconds a new worker may take to pass /ping
   int64_t stop_grace = 30;               // seconds a retiring worker has between stop and SIGKILL
   std::string sandbox = "on";            // "on" | "unsafe-off"
   std::string sklearn_templates = "on";  // "on" | "off": the scikit-learn template tier

@@ -28,7 +28,7 @@ def keepalive(server, endpoint):
 def test_regular_rhythm_is_prewarmed_and_a_pinned_endpoint_keeps_its_keep_alive(launch):
     # Fixed keep-alive 1 s; 1-second bins: an idle time of ~4.5 s falls in bin 4, so once five
     # are known the window is "pre-warm at 3.6 s, keep until 5.5 s". Before that the newest
-    # worker stays for the histogram's range (240 s), the paper's standard keep-alive.
+    # worker stays --keep-alive (the default --standard-keep-alive).
     srv = launch("--keep-alive", "1", "--keep-alive-bin-ms", "1000")
     sm = srv.client()
     res = Resources(sm, ModelStore(srv.data_dir))
@@ -74,9 +74,10 @@ def idle_workers(server, endpoint):
 
 def test_uncertain_endpoint_keeps_its_newest_worker_for_the_standard_keep_alive(launch):
     # Nothing is known of a new endpoint's idle times: under the adaptive policy its most recently
-    # used worker stays for the standard keep-alive, by default the histogram's range (4 h of
-    # 1-minute bins), and --standard-keep-alive sets it (here 1 s: back to zero workers).
-    for args, window in (((), 4 * 3600), (("--standard-keep-alive", "1"), 1)):
+    # used worker stays for the standard keep-alive: by default --keep-alive (here 1 s: the
+    # endpoint scales to zero), and with --standard-keep-alive 0 the histogram's range (4 h of
+    # 1-minute bins), the ATC'20 paper's standard keep-alive.
+    for args, window in (((), 1), (("--standard-keep-alive", "0"), 4 * 3600)):
         srv = launch("--keep-alive", "1", *args)
         sm = srv.client()
         res = Resources(sm, ModelStore(srv.data_dir))
