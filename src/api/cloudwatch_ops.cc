@@ -44,8 +44,13 @@ Result<std::optional<int64_t>> Integer(const json& obj, std::string_view name) {
   const json* v = Member(obj, name);
   if (!v) return std::optional<int64_t>();
   if (v->is_number_integer()) return std::optional<int64_t>(v->get<int64_t>());
-  if (v->is_number_float() && std::floor(v->get<double>()) == v->get<double>()) {
-    return std::optional<int64_t>(static_cast<int64_t>(v->get<double>()));
+  // A whole float within int64's range (CBOR clients may send one); casting one outside it is
+  // undefined behaviour (found by fuzz_cloudwatch: a Period of 2e121).
+  if (v->is_number_float()) {
+    const double d = v->get<double>();
+    if (std::floor(d) == d && d >= -0x1p63 && d < 0x1p63) {
+      return std::optional<int64_t>(static_cast<int64_t>(d));
+    }
   }
   if (v->is_string()) {
     const std::string& s = v->get_ref<const std::string&>();
@@ -67,8 +72,12 @@ Result<std::optional<bool>> Boolean(const json& obj, std::string_view name) {
 Result<std::optional<WallTime>> Time(const json& obj, std::string_view name) {
   const json* v = Member(obj, name);
   if (!v) return std::optional<WallTime>();
-  if (v->is_number()) return std::optional<WallTime>(FromEpochSeconds(v->get<double>()));
-  if (v->is_string()) {
+  if (v->is_number()) {
+    const double s = v->get<double>();
+    // Years beyond ±31,700 are no timestamp (and would not fit the clock: fuzz_cloudwatch).
+    if (std::isfinite(s) && std::fabs(s) < 1e12)
+      return std::optional<WallTime>(FromEpochSeconds(s));
+  } else if (v->is_string()) {
     if (auto t = ParseIso8601(v->get_ref<const std::string&>())) return std::optional(*t);
   }
   return Invalid(fmt::format("The parameter {} must be a timestamp.", name));

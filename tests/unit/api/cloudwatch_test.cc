@@ -249,6 +249,11 @@ TEST_F(CloudWatchOps, GetMetricStatisticsErrors) {
       Run("GetMetricStatistics", Stats({{"Period", "60"}, {"StartTime", "2024-01-01T00:00:00Z"}}))
           .ok());
   EXPECT_EQ(code(Stats({{"Period", "sixty"}})).code(), Code::kInvalidArgument);
+  // A whole float beyond int64 is refused, not cast (fuzz/regressions/fuzz_cloudwatch/).
+  EXPECT_EQ(code(Stats({{"Period", 2e121}})).message(), "The parameter Period must be an integer.");
+  EXPECT_EQ(code(Stats({{"Period", -2e121}})).code(), Code::kInvalidArgument);
+  EXPECT_EQ(code(Stats({{"StartTime", 1.70407e19}})).message(),
+            "The parameter StartTime must be a timestamp.");
   EXPECT_EQ(Run("PutMetricData", json::object()).status().code(), Code::kUnknownOperation);
 }
 
