@@ -4,7 +4,7 @@ optionally, a baseline binary without it), in alternating rounds on a shared, no
 
     /usr/bin/python3 bench/sklearn_template_ab.py --binary build/release/thaw \\
         [--baseline /work/main/build/release/thaw] [--rounds 6] [--endpoints 20]
-        [--tools /work/main/build/bench]
+        [--tools /work/main/build/bench] [--keep-logs DIR]
 
 Each mode is its own server (keep-alive 8 s, fixed policy, --auth none, the node budget opened
 so that every endpoint may hold a template) with the same endpoints: RandomForest of 100 trees
@@ -71,6 +71,7 @@ def main():
     p.add_argument("--keep-alive", type=int, default=KEEP_ALIVE_S,
                    help="seconds; a template lives one more after its last worker")
     p.add_argument("--tools", help="an existing build/bench directory (default: build it here)")
+    p.add_argument("--keep-logs", help="copy the servers' logs (debug level: spawn timings) here")
     args = p.parse_args()
     procs.stop_on_signals()
     tools_dir = Path(args.tools) if args.tools else build.build_bench_tools(REPO)
@@ -172,6 +173,8 @@ def main():
                 print(f"scikit-learn zygote: RSS {z['Rss'] / 1024:.1f} MB, PSS {z['Pss'] / 1024:.1f} MB")
     finally:
         processes.stop_all()
+        if args.keep_logs:
+            shutil.copytree(work / "logs", args.keep_logs, dirs_exist_ok=True)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -12,7 +12,8 @@ _SPAWN_RE = re.compile(
     r"request at (\d+) us")
 _WORKER_RE = re.compile(
     r"worker (\S+) cold start: model load (\d+) us, first request at (\d+) us, first invocation "
-    r"answered at (\d+) us \(runtime (\d+) us\); started at (\d+) us")
+    r"answered at (\d+) us \(runtime (\d+) us(?:, \d+ us CPU, \d+ page faults)?\); "
+    r"started at (\d+) us")
 
 # (key, label) in the order the table shows them. All in µs, p50 over the series. The zygote
 # and the worker log times on the same clock (CLOCK_MONOTONIC), so the phases from the spawn

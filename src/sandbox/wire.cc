@@ -244,6 +244,10 @@ bool DecodeForked(std::string_view msg, bool* ok, std::string* message) {
   return r.done();
 }
 
+std::string EncodeSpare() { return Writer(MessageType::kSpare).Take(); }
+
+bool DecodeSpare(std::string_view msg) { return Reader(msg, MessageType::kSpare).done(); }
+
 uint8_t PeekType(std::string_view msg) { return msg.empty() ? 0 : static_cast<uint8_t>(msg[0]); }
 
 Status SendMessage(int sock, std::string_view msg, int fd) {

@@ -33,6 +33,7 @@ enum class MessageType : uint8_t {
   kSpawnFrom = 6,  // server → zygote: SpawnFromRequest (+ the log socket); answered by kSpawnReply
   kFork = 7,       // zygote → template: worker id + [worker socket, release channel, log socket]
   kForked = 8,     // template → zygote: ok, message (+ the child's pidfd when ok)
+  kSpare = 9,      // template → zygote: a child forked ahead of its request (+ its pidfd)
 };
 
 struct SpawnRequest {
@@ -76,6 +77,7 @@ std::string EncodeSpawnReply(const SpawnReply& r);
 std::string EncodeSpawnFrom(const SpawnFromRequest& r);
 std::string EncodeFork(const std::string& worker_id);
 std::string EncodeForked(bool ok, const std::string& message);
+std::string EncodeSpare();
 
 // The type of an encoded message, or 0 when empty.
 uint8_t PeekType(std::string_view msg);
@@ -87,6 +89,7 @@ bool DecodeSpawnReply(std::string_view msg, SpawnReply* out);
 bool DecodeSpawnFrom(std::string_view msg, SpawnFromRequest* out);
 bool DecodeFork(std::string_view msg, std::string* worker_id);
 bool DecodeForked(std::string_view msg, bool* ok, std::string* message);
+bool DecodeSpare(std::string_view msg);
 
 // Sends one message, with `fd` attached when >= 0. Retries EINTR; never raises SIGPIPE.
 Status SendMessage(int sock, std::string_view msg, int fd = -1);

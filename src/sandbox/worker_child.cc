@@ -312,9 +312,10 @@ void BecomeForkedChild(const std::vector<int>& got) {
 
 }  // namespace
 
-bool ServeForks(int server_fd, const ForkHooks& hooks) {
+bool ServeForks(int server_fd, const ForkHooks& hooks, std::string* child_worker_id) {
   using internal::DecodeFork;
   using internal::EncodeForked;
+  using internal::EncodeSpare;
   using internal::RecvMessageFds;
   using internal::SendMessage;
   const int go = internal::g_notify_fd;  // the zygote's fork requests arrive here
@@ -353,6 +354,7 @@ bool ServeForks(int server_fd, const ForkHooks& hooks) {
         if (hooks.child) hooks.child();
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         close(sp[0]);
+        if (hooks.spare) hooks.spare();
         std::string msg;
         std::vector<int> got;
         while (true) {  // blocks until the template hands over a request's fds, or goes
@@ -363,6 +365,7 @@ bool ServeForks(int server_fd, const ForkHooks& hooks) {
         }
         if (got.size() < 2) _exit(0);
         BecomeForkedChild(got);
+        if (child_worker_id != nullptr) *child_worker_id = std::move(msg);
         return true;
       }
       if (hooks.parent) hooks.parent();
@@ -372,6 +375,14 @@ bool ServeForks(int server_fd, const ForkHooks& hooks) {
         if (pid > 0) kill(pid, SIGKILL);
         close(sp[0]);
         continue;
+      }
+      // The zygote moves it into a cgroup of its own now, off the cold path (a v1 migration
+      // can wait ~10 ms for an RCU grace period). Its copy of the pidfd says which child.
+      if (!SendMessage(go, EncodeSpare(), pidfd).ok()) {
+        kill(pid, SIGKILL);
+        close(pidfd);
+        close(sp[0]);
+        return false;  // the zygote is gone
       }
       spare_pid = pid;
       spare_pidfd = pidfd;
@@ -402,6 +413,17 @@ bool ServeForks(int server_fd, const ForkHooks& hooks) {
       return false;  // the zygote is gone: so are we (our children with us, as pid 1)
     }
     std::string worker_id;
+    // A child that has its request: its pidfd goes to the zygote, which adopts it. False when
+    // the zygote is gone (the child is killed).
+    auto report_forked = [&](pid_t pid, int pidfd) {
+      if (!SendMessage(go, EncodeForked(true, ""), pidfd).ok()) {
+        kill(pid, SIGKILL);
+        close(pidfd);
+        return false;
+      }
+      children.push_back(pidfd);
+      return true;
+    };
     auto refuse = [&](const std::string& why) {
       for (int fd : got) close(fd);
       return SendMessage(go, EncodeForked(false, why)).ok();
@@ -416,7 +438,7 @@ bool ServeForks(int server_fd, const ForkHooks& hooks) {
     }
     if (spare_pid != 0) {
       // The spare takes the request: its fds go over its channel, its pidfd to the zygote.
-      const bool handed = internal::SendMessageFds(spare_sock, "go", got).ok();
+      const bool handed = internal::SendMessageFds(spare_sock, worker_id, got).ok();
       for (int fd : got) close(fd);
       close(spare_sock);
       const int pidfd = spare_pidfd;
@@ -431,12 +453,7 @@ bool ServeForks(int server_fd, const ForkHooks& hooks) {
         }
         continue;
       }
-      if (!SendMessage(go, EncodeForked(true, ""), pidfd).ok()) {
-        kill(pid, SIGKILL);
-        close(pidfd);
-        return false;
-      }
-      children.push_back(pidfd);
+      if (!report_forked(pid, pidfd)) return false;
       continue;
     }
     if (hooks.before) hooks.before();
@@ -445,6 +462,7 @@ bool ServeForks(int server_fd, const ForkHooks& hooks) {
       signal(SIGCHLD, SIG_DFL);
       if (hooks.child) hooks.child();
       BecomeForkedChild(got);
+      if (child_worker_id != nullptr) *child_worker_id = std::move(worker_id);
       return true;
     }
     const int fork_errno = errno;
@@ -466,12 +484,7 @@ bool ServeForks(int server_fd, const ForkHooks& hooks) {
       }
       continue;
     }
-    if (!SendMessage(go, EncodeForked(true, ""), pidfd).ok()) {
-      kill(pid, SIGKILL);
-      close(pidfd);
-      return false;
-    }
-    children.push_back(pidfd);
+    if (!report_forked(pid, pidfd)) return false;
   }
   return false;
 }

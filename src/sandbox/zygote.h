@@ -138,6 +138,10 @@ struct ForkHooks {
   void (*before)() = nullptr;
   void (*parent)() = nullptr;
   void (*child)() = nullptr;
+  // In a child forked ahead of its request, after `child`, before it waits for the request:
+  // warm-up that would otherwise be on the first request's path. Its pages are charged to the
+  // template's cgroup (the child joins its own at the release).
+  void (*spare)() = nullptr;
 };
 
 // For the entry of a template (SpawnSpec::as_template), in its process, once its runtime is
@@ -147,8 +151,9 @@ struct ForkHooks {
 // socket at fd 3 (the template's is closed), its output on fds 1-2, moved by the zygote into a
 // cgroup of its own with its spec's memory limit before it was released. The children share the
 // template's namespaces, credentials and filter (one endpoint's workers; see ARCHITECTURE.md).
+// In a child, `child_worker_id` (when given) is set to the worker id its fork request named.
 // The process must be single-threaded.
-bool ServeForks(int server_fd, const ForkHooks& hooks);
+bool ServeForks(int server_fd, const ForkHooks& hooks, std::string* child_worker_id = nullptr);
 
 // The server's data directory as SandboxOptions::hidden_paths should hide it: itself (absolute,
 // normalised), or nothing when it is inside /tmp or /dev/shm, which every worker sees as its own

@@ -272,6 +272,10 @@ void ZygoteProcess::RemoveCgroup(const std::string& name) {
 // One step of background work per idle poll, so a request waits for one step at most (the
 // longest, creating a network namespace, takes ~0.7 ms).
 void ZygoteProcess::IdleWork(bool want_refill, bool refill_only) {
+  if (WantJoinSpare() && !refill_only) {  // the next fork from a template needs no cgroup move
+    JoinSpare();
+    return;
+  }
   if (!to_remove_.empty() && !refill_only) {
     std::string name = std::move(to_remove_.front());
     to_remove_.pop_front();

@@ -118,7 +118,7 @@ void ZygoteProcess::Loop() {
   std::vector<pollfd> fds;
   // What each of fds[3…] is: a child's go channel (a template's: its fork answers), an adopted
   // worker's go channel, an adopted worker's pidfd.
-  enum class Watch { kGo, kAdoptedGo, kAdoptedExit };
+  enum class Watch { kGo, kAdoptedGo, kAdoptedExit, kSpareExit };
   std::vector<std::pair<Watch, pid_t>> watched;
   while (true) {
     int timeout = -1;
@@ -133,7 +133,7 @@ void ZygoteProcess::Loop() {
     // network namespace, more under load) would delay the reply.
     const bool low = 2 * pooled < options_.pool_size;
     const bool may_work = !pending && (!in_flight || (want_refill && low));
-    const bool want_spare = WantSpareSlot();
+    const bool want_spare = WantSpareSlot() || WantJoinSpare();
     if (may_work && (want_refill || want_spare || !to_remove_.empty())) timeout = 0;
     if (!in_flight && !busy_.empty() && timeout < 0) timeout = 100;
     for (const auto* group : {&children_, &adopted_}) {
@@ -158,6 +158,10 @@ void ZygoteProcess::Loop() {
       fds.push_back({c.pidfd, POLLIN, 0});
       watched.emplace_back(Watch::kAdoptedExit, pid);
     }
+    for (const auto& [pid, spare] : spares_) {
+      fds.push_back({spare.pidfd, POLLIN, 0});
+      watched.emplace_back(Watch::kSpareExit, pid);
+    }
     int n = poll(fds.data(), fds.size(), timeout);
     if (n < 0 && errno != EINTR) {
       log_->critical("poll: {}", std::strerror(errno));
@@ -172,6 +176,13 @@ void ZygoteProcess::Loop() {
         const auto [what, pid] = watched[i - 3];
         if (what == Watch::kAdoptedExit) {
           AdoptedExited(pid);
+          continue;
+        }
+        if (what == Watch::kSpareExit) {
+          // (Unless an adoption already dropped it and the pid is another spare's now.)
+          if (auto sp = spares_.find(pid); sp != spares_.end() && sp->second.pidfd == fds[i].fd) {
+            DropSpare(pid);
+          }
           continue;
         }
         auto& group = what == Watch::kGo ? children_ : adopted_;
@@ -543,6 +554,7 @@ void ZygoteProcess::Shutdown(int code) {
     RemoveCgroup(c.cgroup);
   }
   adopted_.clear();
+  while (!spares_.empty()) DropSpare(spares_.begin()->first);
   for (auto& slot : spare_slots_) {
     slot.CloseFds();
     RemoveCgroup(slot.name);

@@ -56,6 +56,7 @@ class ZygoteProcess {
     std::string worker_id;
     int64_t memory_mb = 0;
     CgroupSlot slot;      // the child's, limits written; the zygote moves the child into it
+    pid_t prejoined = 0;  // the template's spare, already in `slot` (no move at the adoption)
     int server_fd = -1;   // the server's end of the worker's socket
     int release_fd = -1;  // our end of the child's release / cold-start channel
     int log_fd = -1;
@@ -134,6 +135,21 @@ class ZygoteProcess {
   void FailForks(Child& tmpl, const std::string& error);
   // An adopted child's pidfd is readable: it exited.
   void AdoptedExited(pid_t pid);
+  // A template's child forked ahead of its request (kSpare): moved into a cgroup of its own
+  // while the zygote is idle, so its fork request needs no cgroup move.
+  struct Spare {
+    pid_t template_pid = 0;
+    int pidfd = -1;
+    int64_t memory_mb = 0;
+    CgroupSlot slot;  // joined when slot.name is set; moved to its PendingFork when handed
+    bool handed = false;
+    bool join_failed = false;
+  };
+  void AddSpare(pid_t template_pid, const Child& tmpl, int pidfd);
+  bool WantJoinSpare() const;
+  void JoinSpare();  // one spare, as a step of idle work
+  // The spare was adopted as a worker, or exited: forget it (its cgroup if it is left empty).
+  void DropSpare(pid_t pid);
   Result<CgroupSlot> TakeSpareSlot();
   bool WantSpareSlot() const;
   Child* FindRunning(pid_t pid);
@@ -167,6 +183,7 @@ class ZygoteProcess {
   // apart from children_: their pids are not ours to waitpid, and may be reused once gone.
   std::map<pid_t, Child> adopted_;
   std::deque<CgroupSlot> spare_slots_;  // for template forks: made when idle, limits unset
+  std::map<pid_t, Spare> spares_;       // host pid → a template's forked-ahead child
   std::map<uint64_t, pid_t> tokens_;    // token → pid, until the ready report
   std::deque<pid_t> pool_;              // kArming and kArmed children, oldest first
   std::optional<Slot> building_;        // the next pool entry, built step by step when idle

@@ -108,15 +108,32 @@ void ZygoteProcess::HandleSpawnFrom(const SpawnFromRequest& req, int log_fd) {
   f.deadline = received + options_.spawn_timeout;
   f.log_fd = log_fd;
   if (cgroups_) {
-    auto slot = TakeSpareSlot();
-    if (!slot.ok()) {
-      fail_now("sandbox setup failed: " + slot.status().message());
-      return;
+    // The template hands this request to its spare, if it has one: when that child is already
+    // in a cgroup of its own, the slot is its (limits rewritten only if the size differs).
+    Spare* spare = nullptr;
+    for (auto& [pid, sp] : spares_) {
+      if (sp.template_pid == req.template_pid && !sp.handed && !sp.slot.name.empty()) {
+        spare = &sp;
+        f.prejoined = pid;
+        break;
+      }
     }
-    f.slot = std::move(slot).value();
-    if (std::string err = ApplyLimits(f.slot, cgroups_->mode(), f.memory_mb); !err.empty()) {
-      FailFork(f, "sandbox setup failed: " + err);
-      return;
+    if (spare != nullptr) {
+      spare->handed = true;
+      f.slot = std::exchange(spare->slot, CgroupSlot{});
+    } else {
+      auto slot = TakeSpareSlot();
+      if (!slot.ok()) {
+        fail_now("sandbox setup failed: " + slot.status().message());
+        return;
+      }
+      f.slot = std::move(slot).value();
+    }
+    if (spare == nullptr || spare->memory_mb != f.memory_mb) {
+      if (std::string err = ApplyLimits(f.slot, cgroups_->mode(), f.memory_mb); !err.empty()) {
+        FailFork(f, "sandbox setup failed: " + err);
+        return;
+      }
     }
   }
   int sv[2], rel[2];
@@ -182,6 +199,11 @@ void ZygoteProcess::DrainTemplate(pid_t template_pid) {
       FailForks(t, std::string(kTemplateGone) + "the template exited");
       return;
     }
+    if (PeekType(msg) == static_cast<uint8_t>(MessageType::kSpare) && DecodeSpare(msg) &&
+        fds.size() == 1) {
+      AddSpare(template_pid, t, fds[0]);
+      continue;
+    }
     bool ok = false;
     std::string why;
     if (PeekType(msg) != static_cast<uint8_t>(MessageType::kForked) ||
@@ -219,9 +241,13 @@ void ZygoteProcess::AdoptFork(pid_t template_pid, Child& tmpl, PendingFork& f, i
     give_up("cannot tell the forked child's pid");
     return;
   }
+  // A spare we moved into its cgroup while idle is the common case; any other child (the
+  // spare died, or was not joined in time) moves now.
+  const bool prejoined = f.prejoined == pid;
+  DropSpare(pid);
   const std::string pid_text = std::to_string(pid);
-  for (int fd : f.slot.procs_fds) {
-    if (int err = WriteFd(fd, pid_text)) {
+  for (size_t i = 0; !prejoined && i < f.slot.procs_fds.size(); ++i) {
+    if (int err = WriteFd(f.slot.procs_fds[i], pid_text)) {
       give_up("cgroup " + f.slot.name + ": join: " + std::strerror(err));
       return;
     }
@@ -251,6 +277,64 @@ void ZygoteProcess::AdoptFork(pid_t template_pid, Child& tmpl, PendingFork& f, i
   c.timings.cgroup_us = cgroup_us;
   Child& adopted = adopted_[pid] = std::move(c);
   SendReply(adopted, pid, "");
+}
+
+void ZygoteProcess::AddSpare(pid_t template_pid, const Child& tmpl, int pidfd) {
+  const pid_t pid = PidOfPidfd(pidfd);
+  if (!cgroups_ || pid <= 0 || spares_.count(pid) > 0 || adopted_.count(pid) > 0) {
+    close(pidfd);  // nothing to prepare (no cgroups), or a pid we cannot tell apart
+    return;
+  }
+  Spare& s = spares_[pid];
+  s.template_pid = template_pid;
+  s.pidfd = pidfd;
+  s.memory_mb = tmpl.memory_mb;
+}
+
+bool ZygoteProcess::WantJoinSpare() const {
+  for (const auto& [pid, s] : spares_) {
+    if (!s.handed && !s.join_failed && s.slot.name.empty()) return true;
+  }
+  return false;
+}
+
+void ZygoteProcess::JoinSpare() {
+  for (auto& [pid, s] : spares_) {
+    if (s.handed || s.join_failed || !s.slot.name.empty()) continue;
+    auto slot = TakeSpareSlot();
+    std::string err =
+        slot.ok() ? ApplyLimits(*slot, cgroups_->mode(), s.memory_mb) : slot.status().message();
+    const std::string pid_text = std::to_string(pid);
+    for (size_t i = 0; err.empty() && i < slot->procs_fds.size(); ++i) {
+      if (int e = WriteFd(slot->procs_fds[i], pid_text)) err = std::strerror(e);
+    }
+    if (!err.empty()) {
+      // Its fork request moves it instead, as without a spare. (It may have exited: its
+      // pidfd says so next.)
+      log_->debug("spare child {} of template {}: not moved ahead: {}", pid, s.template_pid, err);
+      s.join_failed = true;
+      if (slot.ok()) {
+        slot->CloseFds();
+        RemoveCgroup(slot->name);
+      }
+      return;
+    }
+    s.slot = std::move(slot).value();
+    return;
+  }
+}
+
+void ZygoteProcess::DropSpare(pid_t pid) {
+  auto it = spares_.find(pid);
+  if (it == spares_.end()) return;
+  Spare& s = it->second;
+  close(s.pidfd);
+  if (!s.slot.name.empty()) {  // joined, never handed: its cgroup is left empty
+    std::string name = s.slot.name;
+    s.slot.CloseFds();
+    RemoveCgroup(name);
+  }
+  spares_.erase(it);
 }
 
 void ZygoteProcess::AdoptedExited(pid_t pid) {

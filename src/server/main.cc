@@ -56,12 +56,13 @@ int WorkerEntry(int fd, const sandbox::SpawnSpec& spec) {
   w.worker_id = spec.worker_id;
   w.on_first_invocation = &sandbox::NotifyColdStartDone;
   w.as_template = spec.as_template;
-  w.serve_forks = [](int server_fd) {
+  w.serve_forks = [](int server_fd, std::string* child_worker_id) {
     sandbox::ForkHooks hooks;
     hooks.before = &worker::PythonBeforeFork;
     hooks.parent = &worker::PythonAfterForkParent;
     hooks.child = &worker::PythonAfterForkChild;
-    return sandbox::ServeForks(server_fd, hooks);
+    hooks.spare = &worker::PythonWarmUpSpare;
+    return sandbox::ServeForks(server_fd, hooks, child_worker_id);
   };
   return worker::RunWorker(fd, w);
 }

@@ -24,6 +24,9 @@ namespace {
 
 // The handler module, imported by PreloadPython in the zygote; every worker inherits it.
 PyObject* g_module = nullptr;
+// The handler of the runtime loaded in this process (borrowed from PythonRuntime): what a
+// template's spare child warms up.
+PyObject* g_handler = nullptr;
 
 // Owns one reference.
 class Ref {
@@ -140,6 +143,12 @@ void PythonAfterForkChild() {
   if (!seeded) Logger("worker")->warn("reseeding failed: {}", TakeError(true));
 }
 
+void PythonWarmUpSpare() {
+  if (g_handler == nullptr) return;
+  Ref ran(PyObject_CallMethod(g_handler, "warm_up", nullptr));
+  if (!ran) PyErr_Clear();  // warm_up never raises; a warm-up that cannot run is no error
+}
+
 Status PythonRuntime::CheckForkable() {
   if (int threads = ThreadCount(); threads != 1) {
     return FailedPrecondition("model_fn left " + std::to_string(threads) +
@@ -182,6 +191,7 @@ PythonRuntime::PythonRuntime(const WorkerSpec& spec) {
     return;
   }
   handler_ = handler.release();
+  g_handler = static_cast<PyObject*>(handler_);
 }
 
 PythonRuntime::~PythonRuntime() {
@@ -191,6 +201,7 @@ PythonRuntime::~PythonRuntime() {
     Ref done(PyObject_CallMethod(g_module, "shutdown", nullptr));
     if (!done) Logger("worker")->warn("shutdown: {}", TakeError(true));
   }
+  if (g_handler == handler_) g_handler = nullptr;
   Py_XDECREF(static_cast<PyObject*>(handler_));
 }
 

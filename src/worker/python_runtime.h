@@ -33,6 +33,10 @@ Status PreloadPython();
 void PythonBeforeFork();
 void PythonAfterForkParent();
 void PythonAfterForkChild();
+// In a template's child forked ahead of its request (ForkHooks::spare): one synthetic request
+// through the loaded handler when no user code would run (thaw_sklearn Handler.warm_up), so the
+// first real request does not pay for the copy-on-write faults and first calls of a prediction.
+void PythonWarmUpSpare();
 
 // One worker's handlers. Not thread-safe (the worker is single-threaded).
 class PythonRuntime {

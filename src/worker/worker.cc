@@ -1,5 +1,6 @@
 #include "worker/worker.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -132,6 +133,7 @@ int RunWorker(int fd, const WorkerSpec& spec) {
     return RunCustomContainer(fd, options);
   }
   auto start = SteadyClock::now();
+  std::string worker_id = spec.worker_id;  // a template's forked child learns its own
   // OpenMP must not spin up a team per core (TOOLCHAIN-NOTES trap 6). The variable covers
   // anything that reads it later; libgomp itself read it at load time, hence the explicit pin.
   setenv("OMP_NUM_THREADS", "1", 1);
@@ -159,7 +161,7 @@ int RunWorker(int fd, const WorkerSpec& spec) {
         const bool told = write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
         // The template never served: its exit runs none of the module's atexit handlers (a
         // forked worker's does, when it retires).
-        if (!told || !load_status.ok() || !spec.serve_forks || !spec.serve_forks(fd)) {
+        if (!told || !load_status.ok() || !spec.serve_forks || !spec.serve_forks(fd, &worker_id)) {
           (void)python.release();
           return load_status.ok() ? 0 : 1;
         }
@@ -186,9 +188,19 @@ int RunWorker(int fd, const WorkerSpec& spec) {
       if (reported) return Route(req, invoke, load_status, limits.max_body_bytes);
       if (timings.first_request_us < 0) timings.first_request_us = MicrosSince(start);
       const auto t = SteadyClock::now();
+      rusage before{};
+      getrusage(RUSAGE_SELF, &before);
       HttpResponse res = Route(req, invoke, load_status, limits.max_body_bytes);
       if (req.path == "/invocations") {
         timings.first_predict_us = MicrosSince(t);
+        rusage after{};
+        getrusage(RUSAGE_SELF, &after);
+        timings.first_predict_faults = after.ru_minflt - before.ru_minflt;
+        auto cpu_us = [](const rusage& r) {
+          return (r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1'000'000LL + r.ru_utime.tv_usec +
+                 r.ru_stime.tv_usec;
+        };
+        timings.first_predict_cpu_us = cpu_us(after) - cpu_us(before);
         invoked = true;
       }
       return res;
@@ -201,9 +213,9 @@ int RunWorker(int fd, const WorkerSpec& spec) {
       // Started at: CLOCK_MONOTONIC (steady_clock), as in the zygote's line for this worker.
       Logger("worker")->debug(
           "worker {} cold start: model load {} us, first request at {} us, first invocation "
-          "answered at {} us (runtime {} us); started at {} us",
-          spec.worker_id, timings.model_load_us, timings.first_request_us,
-          timings.first_invocation_us, timings.first_predict_us,
+          "answered at {} us (runtime {} us, {} us CPU, {} page faults); started at {} us",
+          worker_id, timings.model_load_us, timings.first_request_us, timings.first_invocation_us,
+          timings.first_predict_us, timings.first_predict_cpu_us, timings.first_predict_faults,
           std::chrono::duration_cast<std::chrono::microseconds>(start.time_since_epoch()).count());
     };
     return ServeHttp(fd, limits, handler, after_write);

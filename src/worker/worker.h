@@ -32,11 +32,11 @@ struct WorkerSpec {
   std::function<void()> on_first_invocation;
   // The scikit-learn template tier: this process loads the runtime (imports the module, runs
   // model_fn), tells the server on its socket — one line, "ok" or "error <reason>" — and then,
-  // instead of serving, calls serve_forks(fd) (sandbox::ServeForks with the runtime's fork
+  // instead of serving, calls serve_forks(fd, &id) (sandbox::ServeForks with the runtime's fork
   // hooks). That returns false when the template should exit, true in each forked child, which
-  // then serves as a worker on fd 3 with the model already loaded.
+  // then serves as a worker on fd 3 with the model already loaded, named `id` in its lines.
   bool as_template = false;
-  std::function<bool(int fd)> serve_forks;
+  std::function<bool(int fd, std::string* child_worker_id)> serve_forks;
 };
 
 // The template's line to the server once it is loaded, and its parse (for the server).
@@ -50,6 +50,10 @@ struct WorkerTimings {
   int64_t first_request_us = -1;     // the first request's headers were read
   int64_t first_invocation_us = -1;  // the first POST /invocations answer written
   int64_t first_predict_us = -1;     // time inside the runtime for that invocation
+  // That invocation's page faults (copy-on-write of what the worker shares with its zygote or
+  // template) and CPU time: figures a busy machine does not distort as it does wall time.
+  int64_t first_predict_faults = -1;
+  int64_t first_predict_cpu_us = -1;
 };
 
 // Loads the model, then serves requests on `fd` until EOF. Single-threaded. Returns the process

@@ -363,6 +363,44 @@ def resolve_types(content_type, accept, default_accept):
 # The handler
 
 
+def library_only(model):
+    """Whether predicting with `model` runs scikit-learn's code and nothing of the user's: the
+    estimator and every parameter of it (Pipeline steps, a wrapped estimator, …) are classes of
+    scikit-learn, numpy or plain values, and no parameter is a function (FunctionTransformer's
+    func, a custom metric). Only such a model is warmed up with a synthetic row."""
+    import sklearn.base
+
+    def ours_module(module):
+        return module == "builtins" or (module or "").split(".")[0] in ("sklearn", "numpy")
+
+    def ours(value):
+        return ours_module(type(value).__module__)
+
+    if not isinstance(model, sklearn.base.BaseEstimator) or not ours(model):
+        return False
+    try:
+        params = model.get_params(deep=True)
+    except Exception:
+        return False
+    for value in params.values():
+        if isinstance(value, (list, tuple)):  # Pipeline.steps, ColumnTransformer.transformers
+            values = [v for item in value for v in (item if isinstance(item, tuple) else (item,))]
+        else:
+            values = [value]
+        for v in values:
+            if v is None or isinstance(v, (str, bytes, int, float, bool)):
+                continue
+            if isinstance(v, type):  # a dtype, an estimator class
+                if not ours_module(v.__module__):
+                    return False
+                continue
+            if callable(v) and not isinstance(v, sklearn.base.BaseEstimator):
+                return False
+            if not ours(v):
+                return False
+    return True
+
+
 def _message(exc):
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -421,6 +459,33 @@ class Handler:
             traceback.print_exc()
             raise DeployError(f"model_fn of {origin} failed: {_message(e)}") from None
         return Handler(model, handlers, environ.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT"))
+
+    def warm_up(self):
+        """Runs one synthetic request (a row of zeros, JSON in and out) through the default
+        handlers, in a worker forked ahead of its request (ServeForks' spare), so that the pages
+        the first prediction writes — reference counts, caches, the interpreter's specialised
+        bytecode — are copied before a client waits for them, and first-call work (lazy imports,
+        numpy's dispatch caches) is done. Only when no user code would run: the four handlers
+        are thaw's defaults and the model is scikit-learn's alone (library_only). Never raises,
+        never writes output; returns whether it ran."""
+        if (self.transform_fn is not None or self.input_fn is not default_input_fn
+                or self.predict_fn is not default_predict_fn
+                or self.output_fn is not default_output_fn):
+            return False
+        n = getattr(self.model, "n_features_in_", None)
+        if not isinstance(n, int) or not 0 < n <= 100_000 or not library_only(self.model):
+            return False
+        import warnings
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                content_type, accept = resolve_types(JSON, None, self.default_accept)
+                body = json.dumps([[0.0] * n])
+                data = self.input_fn(body, content_type)
+                to_response(self.output_fn(self.predict_fn(data, self.model), accept))
+            return True
+        except Exception:
+            return False
 
     def invoke(self, body, content_type, accept):
         """POST /invocations. Never raises: an exception in user code (or in a default handler)

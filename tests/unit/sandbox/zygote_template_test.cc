@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "sandbox/zygote.h"
 #include "test_worker.h"
@@ -172,6 +173,50 @@ TEST_F(TemplateTest, TemplateRetiresOnceTheServerLetsGoAndNoChildIsLeft) {
   c.reset();                         // the child's stop request
   EXPECT_TRUE(Eventually([&] { return ProcessDead(w->pid); }));
   EXPECT_TRUE(Eventually([&] { return ProcessDead(t.pid); }));
+}
+
+// The children of a host process (its main thread's), from /proc.
+std::vector<pid_t> ChildrenOf(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  std::vector<pid_t> out;
+  for (pid_t child; in >> child;) out.push_back(child);
+  return out;
+}
+
+TEST_F(TemplateTest, SpareChildIsMovedIntoItsOwnCgroupBeforeItsRequest) {
+  SpawnedWorker t = StartTemplate("tmpl-spare");
+  ASSERT_GE(t.fd, 0);
+  WorkerClient template_socket(t.fd);
+  // The template forks one child ahead while idle; the zygote moves it into a cgroup of its
+  // own while idle too, so that the request needs no cgroup move (ServeForks, kSpare).
+  pid_t spare = 0;
+  ASSERT_TRUE(Eventually([&] {
+    auto children = ChildrenOf(t.pid);
+    if (children.size() != 1) return false;
+    spare = children[0];
+    std::string group = MemoryCgroup(spare);
+    return !group.empty() && group != MemoryCgroup(t.pid);
+  }));
+  const std::string prepared = MemoryCgroup(spare);
+  auto w = zygote_->SpawnFrom(t.pid, Spec("from-spare", 96));
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_EQ(w->pid, spare);
+  EXPECT_EQ(MemoryCgroup(w->pid), prepared);
+  WorkerClient c(w->fd);
+  EXPECT_EQ(c.Call("forked"), "yes");
+  EXPECT_GT(zygote_->MemoryUsage("from-spare"), 0);  // its limits, its usage
+
+  // The next spare gets a cgroup of its own as well.
+  pid_t next = 0;
+  ASSERT_TRUE(Eventually([&] {
+    for (pid_t child : ChildrenOf(t.pid)) {
+      if (child != spare && !MemoryCgroup(child).empty() &&
+          MemoryCgroup(child) != MemoryCgroup(t.pid) && MemoryCgroup(child) != prepared) {
+        next = child;
+      }
+    }
+    return next != 0;
+  }));
 }
 
 }  // namespace

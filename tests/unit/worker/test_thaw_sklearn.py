@@ -13,6 +13,8 @@ import joblib
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 SOURCE = Path(__file__).resolve().parents[3] / "src" / "worker" / "python" / "thaw_sklearn.py"
 _spec = importlib.util.spec_from_file_location("thaw_sklearn", SOURCE)
@@ -273,3 +275,80 @@ def test_load_exposes_the_worker_environment(model_dir):
     env["MY_SETTING"] = "forty-two"
     h = ts.Handler.load(str(model_dir), env)
     assert h.invoke(b"", "text/csv", None) == (200, "text/plain; charset=utf-8", b"forty-two")
+
+
+# ---------------------------------------------------------------------------------------------
+# The warm-up of a template's spare child: a synthetic row, only when no user code would run
+
+
+def _user_double(x):
+    return x * 2
+
+
+class UserScaler(StandardScaler):
+    pass
+
+
+def _fitted(model):
+    x = np.array([[0, 0], [1, 1], [0, 1], [1, 0]] * 5, dtype=np.float32)
+    return model.fit(x, np.array([0, 1, 0, 1] * 5))
+
+
+def test_library_only_accepts_scikit_learn_models_and_pipelines():
+    assert ts.library_only(_fitted(LogisticRegression(class_weight={0: 1.0, 1: 2.0})))
+    assert ts.library_only(_fitted(make_pipeline(StandardScaler(), LogisticRegression())))
+
+
+def test_library_only_refuses_user_code_anywhere_in_the_model():
+    assert not ts.library_only(_fitted(make_pipeline(FunctionTransformer(_user_double),
+                                                     LogisticRegression())))
+    assert not ts.library_only(_fitted(make_pipeline(UserScaler(), LogisticRegression())))
+    assert not ts.library_only({"not": "an estimator"})
+    assert not ts.library_only(None)
+
+
+def test_warm_up_runs_the_default_handlers_once_and_writes_nothing(model_dir, capfd):
+    env = write_handler(model_dir, "handler_warm", """
+        import joblib, os
+        def model_fn(model_dir):
+            return joblib.load(os.path.join(model_dir, "model.joblib"))
+        """)
+    h = ts.Handler.load(str(model_dir), env)
+    calls = []
+    original = h.model.predict
+    h.model.predict = lambda x: calls.append(x.shape) or original(x)
+    assert h.warm_up() is True
+    assert calls == [(1, 2)]  # one row of the model's n_features_in_ zeros
+    assert capfd.readouterr() == ("", "")
+
+
+def test_warm_up_never_calls_user_handlers(model_dir):
+    env = write_handler(model_dir, "handler_user_predict", """
+        import joblib, os
+        CALLS = []
+        def model_fn(model_dir):
+            return joblib.load(os.path.join(model_dir, "model.joblib"))
+        def predict_fn(data, model):
+            CALLS.append(data)
+            return model.predict(data)
+        """)
+    h = ts.Handler.load(str(model_dir), env)
+    assert h.warm_up() is False
+    assert sys.modules["handler_user_predict"].CALLS == []
+
+
+def test_warm_up_swallows_a_model_that_cannot_take_zeros(model_dir, capfd):
+    env = write_handler(model_dir, "handler_categories", """
+        import numpy as np
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import OneHotEncoder
+        def model_fn(model_dir):
+            x = np.array([["red"], ["blue"]] * 5)
+            # Fitted on categories: a row of zeros is an unknown category, and predict raises.
+            return make_pipeline(OneHotEncoder(), LogisticRegression()).fit(x, [0, 1] * 5)
+        """)
+    h = ts.Handler.load(str(model_dir), env)
+    assert ts.library_only(h.model) and h.model.n_features_in_ == 1
+    assert h.warm_up() is False
+    assert capfd.readouterr() == ("", "")
