@@ -14,7 +14,7 @@ one request to each endpoint (templates that retired meanwhile are made again by
 request first), in order, on one connection (bench/tools seq_client, as
 run_bench.py's cold-start phase). Prints p50/p99 per round and mode, the medians and ranges over
 rounds, the pooled percentiles over every cold start of a mode, and the memory of the templates
-(RSS, PSS, private; /proc/<pid>/smaps_rollup).
+and of their spare children (RSS, PSS, private; /proc/<pid>/smaps_rollup).
 """
 
 import argparse
@@ -57,6 +57,13 @@ def smaps_rollup_kb(pid):
     return out
 
 
+def children_of(pid):
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 def percentile(values, q):
     values = sorted(values)
     return values[min(len(values) - 1, int(q * len(values)))]
@@ -83,8 +90,8 @@ def main():
     fixed = {"keep-alive-policy": "fixed"}
     modes = [("templates on", args.binary, {"sklearn-templates": "on", **fixed}),
              ("templates off", args.binary, {"sklearn-templates": "off", **fixed})]
-    if args.baseline:  # main's binary predates --keep-alive-policy (its keep-alive is fixed)
-        modes.append(("baseline", args.baseline, {}))
+    if args.baseline:  # an earlier build with the template tier: the same flags as "templates on"
+        modes.append(("baseline", args.baseline, {"sklearn-templates": "on", **fixed}))
     names = [f"sk-{i:03d}" for i in range(args.endpoints)]
     env = {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
     results = {m: [] for m, _, _ in modes}
@@ -100,7 +107,7 @@ def main():
             servers[mode] = thaw
 
         def settle(mode, thaw):
-            want_templates = args.endpoints if mode == "templates on" else 0
+            want_templates = 0 if mode == "templates off" else args.endpoints
             procs.wait_for(lambda: idle_states(thaw)[0] == 0, 180, f"{mode}: no worker")
             if idle_states(thaw)[1] < want_templates:
                 # Templates retired meanwhile (keep-alive after their last worker, while the other
@@ -158,12 +165,18 @@ def main():
         thaw = servers["templates on"]
         settle("templates on", thaw)
         pids = sorted({int(pid) for _, pid in _SPAWNED_RE.findall(thaw.log_since(0))})
-        mems = [m for m in (smaps_rollup_kb(pid) for pid in pids) if m]
-        if mems:
+        # Each template's child forked ahead of its next request (its spare) is part of the
+        # tier's cost: the pages its warm-up copied are its own.
+        spares = [c for pid in pids for c in children_of(pid)]
+        for what, group in (("template", pids), ("spare child", spares)):
+            mems = [m for m in (smaps_rollup_kb(pid) for pid in group) if m]
+            if not mems:
+                continue
+
             def med(key):
                 return statistics.median(m.get(key, 0) for m in mems) / 1024
             private = [(m.get("Private_Clean", 0) + m.get("Private_Dirty", 0)) / 1024 for m in mems]
-            print(f"\ntemplates alive: {len(mems)}; per template (median): RSS {med('Rss'):.1f} MB, "
+            print(f"\n{what}s alive: {len(mems)}; per {what} (median): RSS {med('Rss'):.1f} MB, "
                   f"PSS {med('Pss'):.1f} MB, private {statistics.median(private):.1f} MB "
                   f"(range {min(private):.1f}–{max(private):.1f})")
         zygote = thaw.sklearn_zygote_pid()
