@@ -6,10 +6,6 @@
 //     (byte 1 + 1) bytes (16 at most) with chained signatures (and a signed trailer when byte 0 &
 //     2), then decoded in pieces: it must decode to exactly the payload, and a flipped byte
 //     in the first chunk's data must fail its signature.
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
-#include <array>
 #include <string>
 #include <string_view>
 
@@ -19,6 +15,8 @@
 
 namespace {
 
+using thaw::HexEncode;
+using thaw::HmacSha256;
 using thaw::Status;
 using thaw::s3::AwsChunkedDecoder;
 using thaw::s3::ChunkSigning;
@@ -34,29 +32,11 @@ std::unique_ptr<ChunkSigning> Signing() {
       ChunkSigning{std::string(kKey), std::string(kDate), std::string(kScope), std::string(kSeed)});
 }
 
-std::string Hex(const unsigned char* p, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(kDigits[p[i] >> 4]);
-    out.push_back(kDigits[p[i] & 15]);
-  }
-  return out;
-}
-
-std::string HmacHex(std::string_view key, std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> out;
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len);
-  return Hex(out.data(), len);
-}
-
 std::string ChunkSig(const std::string& previous, std::string_view data) {
-  return HmacHex(kKey, "AWS4-HMAC-SHA256-PAYLOAD\n" + std::string(kDate) + "\n" +
-                           std::string(kScope) + "\n" + previous + "\n" +
-                           std::string(thaw::auth::kEmptyPayloadHash) + "\n" +
-                           thaw::Sha256Hex(data));
+  return HexEncode(HmacSha256(kKey, "AWS4-HMAC-SHA256-PAYLOAD\n" + std::string(kDate) + "\n" +
+                                        std::string(kScope) + "\n" + previous + "\n" +
+                                        std::string(thaw::auth::kEmptyPayloadHash) + "\n" +
+                                        thaw::Sha256Hex(data)));
 }
 
 // The encoder side of the protocol, as the AWS SDKs write it.
@@ -74,9 +54,9 @@ std::string Encode(std::string_view payload, size_t chunk, bool trailer) {
   add({});
   if (trailer) {
     std::string text = "x-amz-checksum-crc32:AAAAAA==\n";
-    std::string sig =
-        HmacHex(kKey, "AWS4-HMAC-SHA256-TRAILER\n" + std::string(kDate) + "\n" +
-                          std::string(kScope) + "\n" + previous + "\n" + thaw::Sha256Hex(text));
+    std::string sig = HexEncode(HmacSha256(kKey, "AWS4-HMAC-SHA256-TRAILER\n" + std::string(kDate) +
+                                                     "\n" + std::string(kScope) + "\n" + previous +
+                                                     "\n" + thaw::Sha256Hex(text)));
     out += "x-amz-checksum-crc32:AAAAAA==\r\nx-amz-trailer-signature:" + sig + "\r\n";
   }
   out += "\r\n";

@@ -428,12 +428,7 @@ Response S3Api::HandleSync(Request& req, RequestContext& ctx) {
                                   "The Content-MD5 you specified did not match what we received."));
         }
       }
-      static constexpr char kHex[] = "0123456789abcdef";
-      std::string etag;
-      for (unsigned char c : md5) {
-        etag.push_back(kHex[c >> 4]);
-        etag.push_back(kHex[c & 15]);
-      }
+      std::string etag = HexEncode(md5);
       if (r.op == s3::Op::kUploadPart) {
         int part = std::atoi(r.query.at("partNumber").c_str());
         if (part < 1 || part > 10000) {

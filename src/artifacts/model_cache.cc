@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "artifacts/unique_fd.h"
+#include "common/hash.h"
 #include "common/ids.h"
 #include "common/logging.h"
 
@@ -34,14 +35,7 @@ class Sha256 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned n = 0;
     EVP_DigestFinal_ex(ctx_.get(), md, &n);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(size_t{2} * n);
-    for (unsigned i = 0; i < n; ++i) {
-      out.push_back(kHex[md[i] >> 4]);
-      out.push_back(kHex[md[i] & 0xf]);
-    }
-    return out;
+    return HexEncode({reinterpret_cast<const char*>(md), n});
   }
 
  private:

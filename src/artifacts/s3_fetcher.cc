@@ -20,6 +20,7 @@
 #include "artifacts/entry_path.h"
 #include "artifacts/unique_fd.h"
 #include "auth/client_signing.h"
+#include "common/hash.h"
 #include "common/ids.h"
 #include "common/logging.h"
 
@@ -50,16 +51,6 @@ beast::error_code RunOne(asio::io_context& ioc, Start&& start) {
   while (!done && ioc.run_one() > 0) {
   }
   return result;
-}
-
-std::string Hex(const unsigned char* data, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(kDigits[data[i] >> 4]);
-    out.push_back(kDigits[data[i] & 15]);
-  }
-  return out;
 }
 
 bool IsMd5Hex(std::string_view s) {
@@ -358,7 +349,7 @@ Attempt S3Fetcher::TryOnce(const S3Object& object, int fd, FetchedObject& out) c
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_DigestFinal_ex(md5.get(), digest, &len);
-    const std::string actual = Hex(digest, len);
+    const std::string actual = HexEncode({reinterpret_cast<const char*>(digest), len});
     if (actual != Lower(etag)) {
       return Failed(Attempt::Kind::kCorrupt, "MD5 " + actual + " does not match the ETag " + etag);
     }

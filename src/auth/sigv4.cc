@@ -1,8 +1,6 @@
 #include "auth/sigv4.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <array>
@@ -49,25 +47,6 @@ std::string TrimAll(std::string_view v) {
       space = false;
       out.push_back(c);
     }
-  }
-  return out;
-}
-
-std::string Hmac(std::string_view key, std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> out;
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len);
-  return {reinterpret_cast<const char*>(out.data()), len};
-}
-
-std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
   }
   return out;
 }
@@ -266,15 +245,15 @@ std::string StringToSign(std::string_view amz_date, const Authorization& auth,
 }
 
 std::string SigningKey(std::string_view secret, const Authorization& auth) {
-  std::string key = Hmac("AWS4" + std::string(secret), auth.date);
-  key = Hmac(key, auth.region);
-  key = Hmac(key, auth.service);
-  return Hmac(key, "aws4_request");
+  std::string key = HmacSha256("AWS4" + std::string(secret), auth.date);
+  key = HmacSha256(key, auth.region);
+  key = HmacSha256(key, auth.service);
+  return HmacSha256(key, "aws4_request");
 }
 
 std::string Sign(std::string_view secret, const Authorization& auth,
                  std::string_view string_to_sign) {
-  return Hex(Hmac(SigningKey(secret, auth), string_to_sign));
+  return HexEncode(HmacSha256(SigningKey(secret, auth), string_to_sign));
 }
 
 Verdict Verify(const RequestView& request, const std::vector<Credential>& keys,

@@ -1,6 +1,7 @@
 #include "common/hash.h"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <fstream>
 #include <memory>
@@ -14,23 +15,40 @@ struct MdCtxDeleter {
 };
 using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
 
-std::string ToHex(const unsigned char* d, unsigned n) {
+std::string_view Bytes(const unsigned char* d, unsigned n) {
+  return {reinterpret_cast<const char*>(d), n};
+}
+
+}  // namespace
+
+std::string HexEncode(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(2 * n, '0');
-  for (unsigned i = 0; i < n; ++i) {
-    out[2 * i] = kHex[d[i] >> 4];
-    out[2 * i + 1] = kHex[d[i] & 0xf];
+  std::string out(2 * bytes.size(), '0');
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const auto b = static_cast<unsigned char>(bytes[i]);
+    out[2 * i] = kHex[b >> 4];
+    out[2 * i + 1] = kHex[b & 0xf];
   }
   return out;
 }
 
-}  // namespace
+std::string HmacSha256(std::string_view key, std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned n = 0;
+  // An empty string_view may carry a null pointer, which OpenSSL reads as "no key" rather than
+  // the empty key. Should OpenSSL fail (out of memory), n stays 0: the empty result matches no
+  // signature, so a verifier fails closed.
+  const char* k = key.empty() ? "" : key.data();
+  HMAC(EVP_sha256(), k, static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &n);
+  return std::string(Bytes(md, n));
+}
 
 std::string Sha256Hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned n = 0;
   EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
-  return ToHex(md, n);
+  return HexEncode(Bytes(md, n));
 }
 
 Result<std::string> Sha256File(const std::filesystem::path& path) {
@@ -47,7 +65,7 @@ Result<std::string> Sha256File(const std::filesystem::path& path) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned n = 0;
   EVP_DigestFinal_ex(ctx.get(), md, &n);
-  return ToHex(md, n);
+  return HexEncode(Bytes(md, n));
 }
 
 }  // namespace thaw

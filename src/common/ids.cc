@@ -9,6 +9,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "common/hash.h"
+
 namespace thaw {
 namespace {
 
@@ -68,13 +70,7 @@ std::string NewUuid() {
 std::string RandomHex(size_t n) {
   std::string raw(n, '\0');
   FillRandom(reinterpret_cast<unsigned char*>(raw.data()), n);
-  std::string out;
-  out.reserve(2 * n);
-  for (unsigned char c : raw) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 0xf]);
-  }
-  return out;
+  return HexEncode(raw);
 }
 
 }  // namespace thaw

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "common/hash.h"
+
 namespace thaw::logs {
 namespace {
 
@@ -177,11 +179,7 @@ bool Matches(const FilterPattern& pattern, std::string_view message) {
 std::string EncodeKey(const EventKey& key) {
   std::string out = std::to_string(key.timestamp_ms) + "-" + std::to_string(key.segment) + "-" +
                     std::to_string(key.offset) + "-";
-  for (char c : key.stream) {
-    out.push_back(kHex[(static_cast<unsigned char>(c) >> 4) & 0xf]);
-    out.push_back(kHex[static_cast<unsigned char>(c) & 0xf]);
-  }
-  return out;
+  return out + HexEncode(key.stream);
 }
 
 std::optional<EventKey> DecodeKey(std::string_view text) {

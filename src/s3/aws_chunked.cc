@@ -2,7 +2,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <array>
 #include <charconv>
@@ -27,24 +26,6 @@ Status BadChunkSignature() {
                  "(chunk signature).");
 }
 
-std::string Hex(const unsigned char* p, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(kDigits[p[i] >> 4]);
-    out.push_back(kDigits[p[i] & 15]);
-  }
-  return out;
-}
-
-std::string HmacHex(std::string_view key, std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> out;
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len);
-  return Hex(out.data(), len);
-}
-
 bool SameSignature(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
@@ -61,7 +42,7 @@ struct AwsChunkedDecoder::Sha {
     std::array<unsigned char, EVP_MAX_MD_SIZE> out;
     unsigned int len = 0;
     EVP_DigestFinal_ex(ctx, out.data(), &len);
-    return Hex(out.data(), len);
+    return HexEncode({reinterpret_cast<const char*>(out.data()), len});
   }
 };
 
@@ -150,7 +131,7 @@ Status AwsChunkedDecoder::OnChunkEnd() {
   std::string sts = "AWS4-HMAC-SHA256-PAYLOAD\n" + signing_->amz_date + "\n" + signing_->scope +
                     "\n" + previous_signature_ + "\n" + auth::kEmptyPayloadHash + "\n" +
                     sha_->HexDigest();
-  std::string expected = HmacHex(signing_->signing_key, sts);
+  std::string expected = HexEncode(HmacSha256(signing_->signing_key, sts));
   if (!SameSignature(expected, chunk_signature_)) return BadChunkSignature();
   previous_signature_ = expected;
   return Status::Ok();
@@ -173,7 +154,8 @@ Status AwsChunkedDecoder::OnTrailerLine(std::string_view line) {
     sha.Update(trailer_text_);
     std::string sts = "AWS4-HMAC-SHA256-TRAILER\n" + signing_->amz_date + "\n" + signing_->scope +
                       "\n" + previous_signature_ + "\n" + sha.HexDigest();
-    if (!SameSignature(HmacHex(signing_->signing_key, sts), value)) return BadChunkSignature();
+    if (!SameSignature(HexEncode(HmacSha256(signing_->signing_key, sts)), value))
+      return BadChunkSignature();
     return Status::Ok();
   }
   trailer_text_ += name + ":" + value + "\n";

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/hash.h"
 #include "s3/names.h"
 
 namespace thaw::s3 {
@@ -26,16 +27,6 @@ constexpr char kXattr[] = "user.thaw.s3";
 constexpr char kTmpDir[] = ".thaw-tmp";
 constexpr char kMultipartDir[] = ".thaw-multipart";
 constexpr uint64_t kMinPartSize = 5ull << 20;
-
-std::string HexOf(std::string_view raw) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : raw) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
 
 std::optional<std::string> RawOfHex(std::string_view hex) {
   if (hex.size() % 2 != 0) return std::nullopt;
@@ -68,7 +59,7 @@ Status NoSuchUpload() {
 std::string RandomHex(size_t bytes) {
   std::string raw(bytes, '\0');
   RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes));
-  return HexOf(raw);
+  return HexEncode(raw);
 }
 
 std::chrono::system_clock::time_point MTime(const struct stat& st) {
@@ -106,7 +97,7 @@ std::string Md5OfFd(int fd) {
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx, out.data(), &len);
   EVP_MD_CTX_free(ctx);
-  return HexOf({reinterpret_cast<const char*>(out.data()), len});
+  return HexEncode({reinterpret_cast<const char*>(out.data()), len});
 }
 
 // The metadata of an open object file.
@@ -198,7 +189,7 @@ std::string Upload::FinishSha256() {
   std::array<unsigned char, EVP_MAX_MD_SIZE> out;
   unsigned int len = 0;
   EVP_DigestFinal_ex(digests_->sha, out.data(), &len);
-  return HexOf({reinterpret_cast<const char*>(out.data()), len});
+  return HexEncode({reinterpret_cast<const char*>(out.data()), len});
 }
 
 ListPage Paginate(const std::vector<std::string>& sorted_keys, std::string_view prefix,
@@ -424,7 +415,7 @@ Result<std::unique_ptr<Upload>> ObjectStore::BeginUpload() {
 Result<ObjectMeta> ObjectStore::Commit(Upload& up, std::string_view bucket, std::string_view key,
                                        ObjectMeta meta) {
   THAW_RETURN_IF_ERROR(CheckBucket(bucket));
-  if (meta.etag.empty()) meta.etag = HexOf(up.FinishMd5());
+  if (meta.etag.empty()) meta.etag = HexEncode(up.FinishMd5());
   meta.size = up.size();
   if (fsync(up.fd_) != 0) return Errno("fsync", up.path_);
   THAW_RETURN_IF_ERROR(SetMeta(up.fd_, meta, up.path_));
@@ -633,8 +624,8 @@ Result<ObjectMeta> ObjectStore::CompleteMultipart(
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx, out.data(), &len);
   EVP_MD_CTX_free(ctx);
-  meta.etag =
-      HexOf({reinterpret_cast<const char*>(out.data()), len}) + "-" + std::to_string(parts.size());
+  meta.etag = HexEncode({reinterpret_cast<const char*>(out.data()), len}) + "-" +
+              std::to_string(parts.size());
   THAW_ASSIGN_OR_RETURN(ObjectMeta done, Commit(*up, bucket, key, meta));
   std::error_code ec;
   fs::remove_all(UploadDir(upload_id), ec);

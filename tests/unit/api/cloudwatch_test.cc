@@ -4,6 +4,7 @@
 #include "api/cloudwatch_codec.h"
 #include "api/cloudwatch_ops.h"
 #include "api/error_table.h"
+#include "common/hash.h"
 #include "fakes/fake_clock.h"
 #include "fakes/temp_dir.h"
 #include "metrics/live_gauges.h"
@@ -17,16 +18,6 @@ std::string FromHex(std::string_view hex) {
   std::string out;
   for (size_t i = 0; i + 1 < hex.size(); i += 2) {
     out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
-
-std::string ToHex(std::string_view bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(digits[c >> 4]);
-    out.push_back(digits[c & 15]);
   }
   return out;
 }
@@ -89,13 +80,13 @@ TEST(CloudWatchCodec, CborTimestampsAreTag1AndDoublesFloat64) {
   json result = {{"Label", "Invocations"},
                  {"Datapoints",
                   json::array({{{"Timestamp", 1704067200.0}, {"Sum", 42.0}, {"Unit", "None"}}})}};
-  std::string hex = ToHex(EncodeCbor(result));
+  std::string hex = HexEncode(EncodeCbor(result));
   // {"Datapoints":[{"Sum":42.0,"Timestamp":tag1(1704067200),"Unit":"None"}],"Label":…}
   EXPECT_EQ(hex,
             "a26a44617461706f696e747381a36353756dfb40450000000000006954696d657374616d70c11a659200"
             "8064556e6974644e6f6e65654c6162656c6b496e766f636174696f6e73");
   json fractional = {{"Timestamps", json::array({1704067200.5})}};
-  EXPECT_EQ(ToHex(EncodeCbor(fractional)), "a16a54696d657374616d707381c1fb41d9648020200000");
+  EXPECT_EQ(HexEncode(EncodeCbor(fractional)), "a16a54696d657374616d707381c1fb41d9648020200000");
 }
 
 TEST(CloudWatchCodec, XmlHasMembersEntriesAndIsoTimes) {

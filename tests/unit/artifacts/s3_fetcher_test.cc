@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "artifacts/s3_url.h"
+#include "common/hash.h"
 #include "fakes/fake_clock.h"
 #include "fakes/temp_dir.h"
 #include "unit/cli/canned_server.h"
@@ -181,13 +182,7 @@ std::string Md5Hex(const std::string& data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), digest, &len, EVP_md5(), nullptr);
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out.push_back(kDigits[digest[i] >> 4]);
-    out.push_back(kDigits[digest[i] & 15]);
-  }
-  return out;
+  return HexEncode({reinterpret_cast<const char*>(digest), len});
 }
 
 std::string ReadAll(const std::filesystem::path& p) {

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "auth/sigv4.h"
+#include "common/hash.h"
 #include "s3/aws_chunked.h"
 #include "s3/names.h"
 #include "s3/object_store.h"
@@ -278,10 +279,7 @@ TEST_F(StoreTest, MultipartEtagIsMd5OfPartMd5s) {
     auto up = store_->BeginUpload();
     ASSERT_TRUE((*up)->Write(*data).ok());
     std::string raw = (*up)->FinishMd5();
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string hex;
-    for (unsigned char c : raw) hex += {kHex[c >> 4], kHex[c & 15]};
-    auto etag = store_->CommitPart(**up, *id, n, hex);
+    auto etag = store_->CommitPart(**up, *id, n, HexEncode(raw));
     ASSERT_TRUE(etag.ok());
     parts.emplace_back(n++, "\"" + *etag + "\"");
   }
