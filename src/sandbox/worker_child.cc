@@ -331,13 +331,28 @@ bool ServeForks(int server_fd, const ForkHooks& hooks, std::string* child_worker
   // One child forked ahead of the next request, waiting on `spare_sock` for its fds: the fork
   // of a process holding a model (its page tables) is off the cold path. Made once the
   // template has been idle for kSpareAfter, so it does not compete with a worker just started.
+  // The child first runs hooks.spare (the runtime's warm-up), then says "ready" on its socket;
+  // until then a request is forked for afresh (a slow warm-up never delays one), and only then
+  // does the zygote learn of it (kSpare) and move it into a cgroup of its own. A spare that
+  // dies before it is ready (its warm-up crashed it) turns the warm-up off for later spares.
   constexpr int kSpareAfterMs = 20;
   pid_t spare_pid = 0;
   int spare_pidfd = -1, spare_sock = -1;
+  bool spare_ready = false;
+  bool warm_up = hooks.spare != nullptr;
+  auto drop_spare = [&] {
+    if (spare_sock >= 0) close(spare_sock);
+    if (spare_pidfd >= 0) close(spare_pidfd);
+    spare_sock = spare_pidfd = -1;
+    spare_pid = 0;
+    spare_ready = false;
+  };
   std::vector<pollfd> fds;
   while (!stopping || !children.empty()) {
     fds.assign({{go, POLLIN, 0}, {stopping ? -1 : server_fd, POLLIN, 0}});
     for (int p : children) fds.push_back({p, POLLIN, 0});
+    const size_t spare_at = fds.size();  // the spare's "ready" (or its EOF), while it warms up
+    fds.push_back({spare_pid != 0 && !spare_ready ? spare_sock : -1, POLLIN, 0});
     const bool want_spare = !stopping && spare_pid == 0;
     int n = poll(fds.data(), fds.size(), want_spare ? kSpareAfterMs : -1);
     if (n < 0) {
@@ -354,7 +369,8 @@ bool ServeForks(int server_fd, const ForkHooks& hooks, std::string* child_worker
         if (hooks.child) hooks.child();
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         close(sp[0]);
-        if (hooks.spare) hooks.spare();
+        if (warm_up) hooks.spare();
+        if (!SendMessage(sp[1], "ready").ok()) _exit(0);
         std::string msg;
         std::vector<int> got;
         while (true) {  // blocks until the template hands over a request's fds, or goes
@@ -376,34 +392,40 @@ bool ServeForks(int server_fd, const ForkHooks& hooks, std::string* child_worker
         close(sp[0]);
         continue;
       }
-      // The zygote moves it into a cgroup of its own now, off the cold path (a v1 migration
-      // can wait ~10 ms for an RCU grace period). Its copy of the pidfd says which child.
-      if (!SendMessage(go, EncodeSpare(), pidfd).ok()) {
-        kill(pid, SIGKILL);
-        close(pidfd);
-        close(sp[0]);
-        return false;  // the zygote is gone
-      }
       spare_pid = pid;
       spare_pidfd = pidfd;
       spare_sock = sp[0];
       continue;
     }
     if (n == 0) continue;
-    for (size_t i = fds.size(); i-- > 2;) {
+    for (size_t i = spare_at; i-- > 2;) {
       if (!fds[i].revents) continue;
       close(children[i - 2]);
       children.erase(children.begin() + static_cast<std::ptrdiff_t>(i - 2));
+    }
+    if (fds[spare_at].revents) {
+      char ready[8];
+      const ssize_t got = recv(spare_sock, ready, sizeof ready, MSG_DONTWAIT);
+      if (got > 0) {
+        // The zygote moves it into a cgroup of its own now, off the cold path (a v1
+        // migration can wait ~10 ms for an RCU grace period). Its copy of the pidfd says
+        // which child.
+        spare_ready = true;
+        if (!SendMessage(go, EncodeSpare(), spare_pidfd).ok()) {
+          kill(spare_pid, SIGKILL);
+          drop_spare();
+          return false;  // the zygote is gone
+        }
+      } else if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        warm_up = false;  // it died warming up: the next spare does without
+        drop_spare();
+      }
     }
     if (fds[1].revents) {
       char buf[256];
       ssize_t got = read(server_fd, buf, sizeof buf);
       if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) stopping = true;
-      if (stopping && spare_pid != 0) {  // EOF on its channel: the spare exits
-        close(spare_sock);
-        close(spare_pidfd);
-        spare_pid = 0;
-      }
+      if (stopping && spare_pid != 0) drop_spare();  // EOF on its channel: the spare exits
     }
     if (!fds[0].revents) continue;
     std::string msg;
@@ -436,25 +458,20 @@ bool ServeForks(int server_fd, const ForkHooks& hooks, std::string* child_worker
       if (!refuse("the template is retiring")) return false;
       continue;
     }
-    if (spare_pid != 0) {
+    if (spare_pid != 0 && spare_ready) {
       // The spare takes the request: its fds go over its channel, its pidfd to the zygote.
       const bool handed = internal::SendMessageFds(spare_sock, worker_id, got).ok();
-      for (int fd : got) close(fd);
-      close(spare_sock);
       const int pidfd = spare_pidfd;
       const pid_t pid = spare_pid;
-      spare_pid = 0;
-      if (!handed) {
-        kill(pid, SIGKILL);
-        close(pidfd);
-        if (!SendMessage(go, EncodeForked(false, "the forked child did not take its request"))
-                 .ok()) {
-          return false;
-        }
+      spare_pidfd = -1;
+      drop_spare();
+      if (handed) {
+        for (int fd : got) close(fd);
+        if (!report_forked(pid, pidfd)) return false;
         continue;
       }
-      if (!report_forked(pid, pidfd)) return false;
-      continue;
+      kill(pid, SIGKILL);  // it died meanwhile: the request is forked for now, below
+      close(pidfd);
     }
     if (hooks.before) hooks.before();
     const pid_t pid = fork();

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -26,6 +27,15 @@ pid_t g_prewarm_pid = 0;
 namespace {
 bool g_forked = false;                  // this process was forked by a template
 const char* g_template_mark = nullptr;  // set by the template before it forks
+bool g_warmed = false;                  // this child ran ForkHooks::spare
+// A template's ForkHooks::spare, from its spec's THAW_TEST_WARM_UP: "mark" (sets g_warmed),
+// "slow" (never finishes within a test), "crash" (the spare dies); unset: no hook.
+std::string g_warm_up;
+void SpareWarmUp() {
+  if (g_warm_up == "slow") std::this_thread::sleep_for(std::chrono::minutes(5));
+  if (g_warm_up == "crash") _exit(3);
+  g_warmed = true;
+}
 }  // namespace
 bool g_linger = false;  // "linger": outlive EOF (as a program ignoring SIGTERM would)
 
@@ -173,6 +183,7 @@ std::string Answer(const std::string& line, const SpawnSpec& spec) {
   if (cmd == "forked") {
     return g_forked && g_template_mark != nullptr ? "yes" : "no";
   }
+  if (cmd == "warmed") return g_warmed ? "yes" : "no";
   if (cmd == "linger") {
     g_linger = true;
     return "ok";
@@ -189,6 +200,10 @@ int TestWorkerEntry(int fd, const SpawnSpec& spec) {
     g_template_mark = loaded;
     ForkHooks hooks;
     hooks.child = [] { g_forked = true; };
+    for (const auto& [key, value] : spec.env) {
+      if (key == "THAW_TEST_WARM_UP") g_warm_up = value;
+    }
+    if (!g_warm_up.empty()) hooks.spare = &SpareWarmUp;
     if (!ServeForks(fd, hooks)) return 0;
     fd = 3;  // a forked child: a worker on its own socket
   }

@@ -75,9 +75,10 @@ class TemplateTest : public ::testing::Test {
     spec.memory_mb = memory_mb;
     return spec;
   }
-  SpawnedWorker StartTemplate(const std::string& id) {
+  SpawnedWorker StartTemplate(const std::string& id, const std::string& warm_up = "") {
     SpawnSpec spec = Spec(id);
     spec.as_template = true;
+    if (!warm_up.empty()) spec.env.emplace_back("THAW_TEST_WARM_UP", warm_up);
     auto t = zygote_->Spawn(spec);
     EXPECT_TRUE(t.ok()) << t.status().ToString();
     return t.ok() ? *t : SpawnedWorker{};
@@ -183,20 +184,33 @@ std::vector<pid_t> ChildrenOf(pid_t pid) {
   return out;
 }
 
+// Whether a host process is in a cgroup the zygote made for a worker other than `other`'s (an
+// exiting process is back in the root cgroup on v1).
+bool InAWorkerCgroupOtherThan(pid_t pid, pid_t other) {
+  std::string group = MemoryCgroup(pid);
+  return group.find("/thaw-") != std::string::npos && group != MemoryCgroup(other);
+}
+
+// The template's spare once the zygote has moved it into a cgroup of its own (0 if none in 10 s).
+pid_t PreparedSpare(pid_t template_pid) {
+  pid_t spare = 0;
+  Eventually([&] {
+    for (pid_t child : ChildrenOf(template_pid)) {
+      if (InAWorkerCgroupOtherThan(child, template_pid)) spare = child;
+    }
+    return spare != 0;
+  });
+  return spare;
+}
+
 TEST_F(TemplateTest, SpareChildIsMovedIntoItsOwnCgroupBeforeItsRequest) {
   SpawnedWorker t = StartTemplate("tmpl-spare");
   ASSERT_GE(t.fd, 0);
   WorkerClient template_socket(t.fd);
   // The template forks one child ahead while idle; the zygote moves it into a cgroup of its
   // own while idle too, so that the request needs no cgroup move (ServeForks, kSpare).
-  pid_t spare = 0;
-  ASSERT_TRUE(Eventually([&] {
-    auto children = ChildrenOf(t.pid);
-    if (children.size() != 1) return false;
-    spare = children[0];
-    std::string group = MemoryCgroup(spare);
-    return !group.empty() && group != MemoryCgroup(t.pid);
-  }));
+  const pid_t spare = PreparedSpare(t.pid);
+  ASSERT_NE(spare, 0);
   const std::string prepared = MemoryCgroup(spare);
   auto w = zygote_->SpawnFrom(t.pid, Spec("from-spare", 96));
   ASSERT_TRUE(w.ok()) << w.status().ToString();
@@ -210,13 +224,62 @@ TEST_F(TemplateTest, SpareChildIsMovedIntoItsOwnCgroupBeforeItsRequest) {
   pid_t next = 0;
   ASSERT_TRUE(Eventually([&] {
     for (pid_t child : ChildrenOf(t.pid)) {
-      if (child != spare && !MemoryCgroup(child).empty() &&
-          MemoryCgroup(child) != MemoryCgroup(t.pid) && MemoryCgroup(child) != prepared) {
+      if (child != spare && InAWorkerCgroupOtherThan(child, t.pid) &&
+          MemoryCgroup(child) != prepared) {
         next = child;
       }
     }
     return next != 0;
   }));
+}
+
+TEST_F(TemplateTest, SpareRunsTheWarmUpBeforeItTakesARequest) {
+  SpawnedWorker t = StartTemplate("tmpl-warm", "mark");
+  ASSERT_GE(t.fd, 0);
+  WorkerClient template_socket(t.fd);
+  const pid_t spare = PreparedSpare(t.pid);
+  ASSERT_NE(spare, 0);
+  auto w = zygote_->SpawnFrom(t.pid, Spec("warmed", 96));
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_EQ(w->pid, spare);
+  WorkerClient c(w->fd);
+  EXPECT_EQ(c.Call("warmed"), "yes");
+}
+
+TEST_F(TemplateTest, SpareStillWarmingUpNeverDelaysARequest) {
+  SpawnedWorker t = StartTemplate("tmpl-slow", "slow");
+  ASSERT_GE(t.fd, 0);
+  WorkerClient template_socket(t.fd);
+  pid_t warming = 0;
+  ASSERT_TRUE(Eventually([&] {
+    auto children = ChildrenOf(t.pid);
+    if (children.size() == 1) warming = children[0];
+    return warming != 0;
+  }));
+  auto w = zygote_->SpawnFrom(t.pid, Spec("not-the-spare", 96));
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_NE(w->pid, warming);  // forked for the request instead
+  WorkerClient c(w->fd);
+  EXPECT_EQ(c.Call("forked"), "yes");
+  EXPECT_EQ(c.Call("warmed"), "no");
+  EXPECT_NE(MemoryCgroup(w->pid), MemoryCgroup(t.pid));
+  // The zygote never heard of the spare: it is still in the template's cgroup.
+  EXPECT_FALSE(ProcessDead(warming));
+  EXPECT_EQ(MemoryCgroup(warming), MemoryCgroup(t.pid));
+}
+
+TEST_F(TemplateTest, WarmUpThatKillsTheSpareIsTurnedOff) {
+  SpawnedWorker t = StartTemplate("tmpl-crash", "crash");
+  ASSERT_GE(t.fd, 0);
+  WorkerClient template_socket(t.fd);
+  const pid_t spare = PreparedSpare(t.pid);  // the next spare, without the warm-up
+  ASSERT_NE(spare, 0);
+  auto w = zygote_->SpawnFrom(t.pid, Spec("after-crash", 96));
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_EQ(w->pid, spare);
+  WorkerClient c(w->fd);
+  EXPECT_EQ(c.Call("warmed"), "no");
+  EXPECT_EQ(c.Call("ping"), "pong");
 }
 
 }  // namespace
