@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -17,6 +16,7 @@
 #include <set>
 
 #include "common/hash.h"
+#include "common/ids.h"
 #include "s3/names.h"
 
 namespace thaw::s3 {
@@ -54,12 +54,6 @@ Status NoSuchUpload() {
   return S3Error("NoSuchUpload", Code::kNotFound,
                  "The specified upload does not exist. The upload ID may be invalid, or the upload "
                  "may have been aborted or completed.");
-}
-
-std::string RandomHex(size_t bytes) {
-  std::string raw(bytes, '\0');
-  RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes));
-  return HexEncode(raw);
 }
 
 std::chrono::system_clock::time_point MTime(const struct stat& st) {
