@@ -126,8 +126,13 @@ def main():
     thaw_sklearn.preload()
     model_dir = args.model_dir
     if model_dir is None:
-        from benchlib import build
-        model_dir, _, _ = build.make_sklearn_model(Path(tempfile.mkdtemp(prefix="sk-floor-")))
+        # Trained in a child: a parent holding a training run's garbage would make every
+        # forked child's garbage collections (and copy-on-write faults) larger than a zygote's.
+        def make():
+            from benchlib import build
+            out, _, _ = build.make_sklearn_model(Path(tempfile.mkdtemp(prefix="sk-floor-")))
+            return {"dir": str(out)}
+        model_dir = in_child(make)["dir"]
     model_dir = Path(model_dir)
     report("generic: fork from a process with scikit-learn imported",
            [in_child(lambda: generic_child(model_dir)) for _ in range(args.forks)])
