@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -184,6 +185,7 @@ std::string Answer(const std::string& line, const SpawnSpec& spec) {
     return g_forked && g_template_mark != nullptr ? "yes" : "no";
   }
   if (cmd == "warmed") return g_warmed ? "yes" : "no";
+  if (cmd == "sched") return sched_getscheduler(0) == SCHED_OTHER ? "other" : "not-other";
   if (cmd == "linger") {
     g_linger = true;
     return "ok";

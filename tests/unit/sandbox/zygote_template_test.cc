@@ -244,6 +244,7 @@ TEST_F(TemplateTest, SpareRunsTheWarmUpBeforeItTakesARequest) {
   EXPECT_EQ(w->pid, spare);
   WorkerClient c(w->fd);
   EXPECT_EQ(c.Call("warmed"), "yes");
+  EXPECT_EQ(c.Call("sched"), "other");  // warmed up under SCHED_IDLE, serves under SCHED_OTHER
 }
 
 TEST_F(TemplateTest, SpareStillWarmingUpNeverDelaysARequest) {
