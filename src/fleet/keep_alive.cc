@@ -66,11 +66,20 @@ KeepAliveWindow AdaptiveKeepAlive::Decide(const IdleHistogram& h, const LevelInf
       Micros(0), level.level <= 1 ? standard : std::min(standard, p_.fallback_keep_alive)};
   if (level.level > 1) {
     if (static_cast<double>(h.total()) < p_.level_share * static_cast<double>(level.requests)) {
-      return fallback;
+      // A rare level: the fallback caps its window, it never lengthens it.
+      if (h.total() < p_.min_samples) return fallback;
+      KeepAliveWindow own = FromHistory(h, fallback);
+      if (own.prewarm_after.count() > 0) return fallback;
+      return {Micros(0), std::min(own.keep_alive, fallback.keep_alive)};
     }
     if (h.total() < p_.min_samples) return level.below;
   }
   if (h.total() < p_.min_samples) return fallback;
+  return FromHistory(h, fallback);
+}
+
+KeepAliveWindow AdaptiveKeepAlive::FromHistory(const IdleHistogram& h,
+                                               const KeepAliveWindow& fallback) const {
   double oob_share = static_cast<double>(h.oob()) / static_cast<double>(h.total());
   if (oob_share > p_.oob_threshold) {
     // Out of the histogram's range: predict the next idle time as the mean of the last OOB ones.

@@ -42,7 +42,8 @@
 //  - prior: while a level has fewer than `min_samples` idle times, it takes the window of the
 //    level below (its idle periods contain that level's: reaching k passes k − 1);
 //  - share: a level whose idle periods so far number fewer than `level_share` (2 %) of the
-//    endpoint's requests keeps the fallback, whatever its histogram says. The paper's measure is
+//    endpoint's requests keeps at most the fallback, and no pre-warm, whatever its histogram
+//    says (its own window when that is shorter). The paper's measure is
 //    each endpoint's cold-start rate; such a level can move it by less than that share, and an
 //    endpoint running hundreds at once (a periodic burst every 30 min in the Azure trace) would
 //    otherwise keep hundreds of workers through every gap.
@@ -169,6 +170,9 @@ class AdaptiveKeepAlive final : public KeepAlivePolicy {
   const AdaptiveParams& params() const { return p_; }
 
  private:
+  // The hybrid-histogram window from `h` (at least min_samples idle times), `fallback` when it
+  // is flat or its out-of-bounds predictor has nothing.
+  KeepAliveWindow FromHistory(const IdleHistogram& h, const KeepAliveWindow& fallback) const;
   AdaptiveParams p_;
 };
 

@@ -141,7 +141,7 @@ TEST(AdaptiveKeepAliveTest, AThinHistorysEmptyBinsAreNoGap) {
   EXPECT_EQ(w.keep_alive, seconds(6006) /* 91 min × 1.1 */);
 }
 
-TEST(AdaptiveKeepAliveTest, LevelsAboveOneTakeTheLevelBelowWhileThinAndTheFallbackWhenRare) {
+TEST(AdaptiveKeepAliveTest, LevelsAboveOneTakeTheLevelBelowWhileThinAndAtMostTheFallbackWhenRare) {
   AdaptiveParams p;
   p.fallback_keep_alive = minutes(10);
   AdaptiveKeepAlive a(p);
@@ -155,6 +155,13 @@ TEST(AdaptiveKeepAliveTest, LevelsAboveOneTakeTheLevelBelowWhileThinAndTheFallba
   // Learned: its own window (head bin 20 → 18 min, tail 21 min × 1.1).
   for (int i = 0; i < 7; ++i) h.Record(minutes(20) + seconds(5));
   EXPECT_EQ(a.Decide(h, {2, 100, below}), (KeepAliveWindow{seconds(1080), seconds(1386)}));
+  // Rare (10 idle periods < 2 % of 1,000 requests): no pre-warm, at most the fallback...
+  EXPECT_EQ(a.Decide(h, {2, 1000, below}), (KeepAliveWindow{Micros(0), minutes(10)}));
+  // ... and its own window when that is shorter (head bin 0, tail bin 1 → 2 min × 1.1).
+  IdleHistogram brief = a.NewHistory();
+  for (int i = 0; i < 5; ++i) brief.Record(seconds(10));
+  for (int i = 0; i < 5; ++i) brief.Record(seconds(70));
+  EXPECT_EQ(a.Decide(brief, {2, 1000, below}), (KeepAliveWindow{Micros(0), seconds(132)}));
   // Level 1 has no level below: thin means the standard window.
   IdleHistogram thin = a.NewHistory();
   EXPECT_EQ(a.Decide(thin, {1, 100, below}), (KeepAliveWindow{Micros(0), minutes(240)}));
