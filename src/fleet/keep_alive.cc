@@ -57,13 +57,29 @@ Micros Scale(Micros d, double f) {
 }
 }  // namespace
 
-KeepAliveWindow AdaptiveKeepAlive::Decide(const IdleHistogram& h) const {
-  // Uncertain pattern: the newest worker stays for the standard window, extra ones for the
-  // fallback (never longer than the newest).
+KeepAliveWindow AdaptiveKeepAlive::Decide(const IdleHistogram& h, const LevelInfo& level) const {
+  // Uncertain pattern: level 1 keeps the standard window, the levels above the fallback (never
+  // longer than level 1's).
   const Micros standard =
       p_.standard_keep_alive.count() > 0 ? p_.standard_keep_alive : p_.bin * p_.bins;
-  const KeepAliveWindow fallback{Micros(0), standard, std::min(standard, p_.fallback_keep_alive)};
+  const KeepAliveWindow fallback{
+      Micros(0), level.level <= 1 ? standard : std::min(standard, p_.fallback_keep_alive)};
+  if (level.level > 1) {
+    if (static_cast<double>(h.total()) < p_.level_share * static_cast<double>(level.requests)) {
+      // A rare level: the fallback caps its window, it never lengthens it.
+      if (h.total() < p_.min_samples) return fallback;
+      KeepAliveWindow own = FromHistory(h, fallback);
+      if (own.prewarm_after.count() > 0) return fallback;
+      return {Micros(0), std::min(own.keep_alive, fallback.keep_alive)};
+    }
+    if (h.total() < p_.min_samples) return level.below;
+  }
   if (h.total() < p_.min_samples) return fallback;
+  return FromHistory(h, fallback);
+}
+
+KeepAliveWindow AdaptiveKeepAlive::FromHistory(const IdleHistogram& h,
+                                               const KeepAliveWindow& fallback) const {
   double oob_share = static_cast<double>(h.oob()) / static_cast<double>(h.total());
   if (oob_share > p_.oob_threshold) {
     // Out of the histogram's range: predict the next idle time as the mean of the last OOB ones.
@@ -71,17 +87,40 @@ KeepAliveWindow AdaptiveKeepAlive::Decide(const IdleHistogram& h) const {
     if (recent.empty()) return fallback;
     Micros sum = std::accumulate(recent.begin(), recent.end(), Micros(0));
     Micros predicted = sum / static_cast<int64_t>(recent.size());
-    Micros keep = Scale(predicted, 1 + p_.oob_margin);
-    return {Scale(predicted, 1 - p_.oob_margin), keep, std::min(keep, p_.fallback_keep_alive)};
+    return {Scale(predicted, 1 - p_.oob_margin), Scale(predicted, 1 + p_.oob_margin)};
   }
   if (h.in_range() < p_.min_samples || h.CountCv() < p_.cv_threshold) return fallback;
   int head = h.PercentileBin(p_.head);
   int tail = h.PercentileBin(p_.tail);
-  KeepAliveWindow w;
-  w.prewarm_after = Scale(h.bin() * head, 1 - p_.margin);
-  w.keep_alive = Scale(h.bin() * (tail + 1), 1 + p_.margin);
-  w.extra_keep_alive = std::min(w.keep_alive, p_.fallback_keep_alive);
-  return w;
+  const Micros keep = Scale(h.bin() * (tail + 1), 1 + p_.margin);
+  if (head > 0) return {Scale(h.bin() * head, 1 - p_.margin), keep};
+  // Two modes: the longest run of bins in (head, tail) that holds at most the idle times the
+  // tail percentile leaves out.
+  const auto& c = h.counts();
+  const auto spare = static_cast<int64_t>((1 - p_.tail) * static_cast<double>(h.in_range()));
+  int gap_begin = 0, gap_end = 0;  // [begin, end) in bins
+  auto inside_gap = [&c](int lo, int hi) {
+    int64_t n = 0;
+    for (int i = lo; i < hi; ++i) n += c[static_cast<size_t>(i)];
+    return n;
+  };
+  int64_t inside = 0;
+  for (int lo = head + 1, hi = head + 1; hi < tail; ++hi) {
+    inside += c[static_cast<size_t>(hi)];
+    while (inside > spare) inside -= c[static_cast<size_t>(lo++)];
+    if (hi + 1 - lo > gap_end - gap_begin) gap_begin = lo, gap_end = hi + 1;
+  }
+  // Two modes only with evidence for both: most idle times below the gap (the short ones of a
+  // burst), at least min_samples above it; a thin histogram's empty bins are no gap.
+  int64_t below = 0;
+  for (int i = 0; i < gap_begin; ++i) below += c[static_cast<size_t>(i)];
+  int64_t above = h.in_range() - below - inside_gap(gap_begin, gap_end);
+  if (gap_end > gap_begin && 2 * below >= h.in_range() && above >= p_.min_samples) {
+    KeepAliveWindow w{Scale(h.bin() * gap_end, 1 - p_.margin), keep,
+                      Scale(h.bin() * gap_begin, 1 + p_.margin)};
+    if (w.prewarm_after > w.warm_first) return w;
+  }
+  return {Micros(0), keep};
 }
 
 Result<std::shared_ptr<const KeepAlivePolicy>> ParsePolicy(const std::string& spec,

@@ -1,36 +1,54 @@
 #pragma once
 // Keep-alive policies (issue 8): from an endpoint's history of idle times, when an idle worker
 // retires and whether a worker is pre-warmed ahead of the predicted next request. Pure: no clock
-// reads, no I/O. PoolState (pool_state.h) owns one IdleHistogram per pool, feeds it the idle
-// time of every idle period that ends, asks its policy for a KeepAliveWindow whenever a new
-// idle period begins, and carries the window out in Tick. `thaw simulate` (src/sim) replays
-// traces through the same PoolState and policy objects.
+// reads, no I/O. PoolState (pool_state.h) owns one IdleHistogram per concurrency level of a
+// pool, feeds it the idle time of every idle period of that level that ends, asks its policy
+// for a KeepAliveWindow whenever a new one begins, and carries the windows out in Tick. `thaw
+// simulate` (src/sim) replays traces through the same PoolState and policy objects.
 //
-// An idle period of an endpoint runs from the moment its last in-flight request finished to the
-// arrival of the next request. Both windows count from its start:
-//  - prewarm_after = 0: the workers stay warm until keep_alive after they were last used;
-//  - prewarm_after > 0: a worker is unloaded as soon as it goes idle; one worker is started again
-//    at idle start + prewarm_after (a pre-warm) and kept until idle start + keep_alive.
+// Concurrency levels. An endpoint that runs k requests at once needs k workers, so its history
+// is kept per level: level k is idle from the moment fewer than k requests are in flight to the
+// moment the k-th is admitted again. Level 1 is the endpoint's own idle period (nothing in
+// flight); level k > 1 is the k-th concurrent worker's. Each level has its own histogram and
+// window, both counted from the start of its idle period:
+//  - prewarm_after = 0: the worker that went idle stays warm for keep_alive;
+//  - prewarm_after > 0: it is unloaded at once; at idle start + prewarm_after the pool is
+//    brought back to k workers (a pre-warm), kept until idle start + keep_alive.
+// With most recently used assignment, the worker released when the level fell is the one the
+// level takes again, so a level's window is its worker's.
 //
 // The adaptive policy is the hybrid histogram of "Serverless in the Wild" (Shahrad et al.,
-// ATC'20), with the thresholds of the dslab reproduction (PERFORMANCE-ANCHORS.md §2.1):
+// ATC'20), with the thresholds of the dslab reproduction (PERFORMANCE-ANCHORS.md §2.1), applied
+// to each level's histogram:
 //  - idle times in `bins` bins of `bin` width (1 min × 240 = 4 h); longer ones are out of bounds
 //    (OOB);
 //  - representative histogram (at least `min_samples` in-range idle times and a coefficient of
 //    variation of the bin counts of at least `cv_threshold`): pre-warm at the lower edge of the
 //    head (5th percentile) bin × (1 − margin), keep until the upper edge of the tail (99th
-//    percentile) bin × (1 + margin). A head of bin 0 means no pre-warm;
+//    percentile) bin × (1 + margin). A head of bin 0 means no pre-warm, unless the histogram
+//    has two modes: when bins between the head and the tail hold no more idle times than the
+//    tail leaves out (1 − tail), the longest such gap is slept through: warm until its lower
+//    edge × (1 + margin), pre-warm at its upper edge × (1 − margin). A burst's worker that is
+//    re-used within seconds inside a burst and again at the next burst half an hour later (the
+//    Azure trace's periodic apps) is then not kept through the half hour;
 //  - more than `oob_threshold` of the idle times OOB (and at least `min_samples`): the paper
 //    fits ARIMA; we use a documented simpler predictor, the mean of the last `oob_window` OOB
 //    idle times, pre-warm at prediction × (1 − oob_margin) and keep until × (1 + oob_margin);
-//  - otherwise (thin or flat history): the paper's standard keep-alive, no pre-warm and the
-//    most recently used worker kept for `standard_keep_alive` (default: the histogram's range,
-//    4 h), the other idle workers for `fallback_keep_alive`. One worker per endpoint is what
-//    makes a rare endpoint warm; the burst's extra workers are what costs memory (issue 8:
-//    keeping the newest worker 10 min instead of 4 h left the 75th-percentile app cold).
-// Concurrency (the paper keeps one container per app): the windows above apply to the most
-// recently used worker; other idle workers keep min(window, fallback_keep_alive); a pre-warm
-// starts as many workers as the last busy period ran at once.
+//  - otherwise (thin or flat history): the paper's standard keep-alive, no pre-warm; level 1
+//    (one warm worker per endpoint: what makes a rare endpoint warm) keeps `standard_keep_alive`
+//    (default: the histogram's range, 4 h), the levels above `fallback_keep_alive` (never
+//    longer): a burst's extra workers are what costs memory until their level has a pattern.
+// Two rules for levels above 1, where histograms are thin and many:
+//  - prior: while a level has fewer than `min_samples` idle times, it takes the window of the
+//    level below (its idle periods contain that level's: reaching k passes k − 1);
+//  - share: a level whose idle periods so far number fewer than `level_share` (2 %) of the
+//    endpoint's requests keeps at most the fallback, and no pre-warm, whatever its histogram
+//    says (its own window when that is shorter). The paper's measure is
+//    each endpoint's cold-start rate; such a level can move it by less than that share, and an
+//    endpoint running hundreds at once (a periodic burst every 30 min in the Azure trace) would
+//    otherwise keep hundreds of workers through every gap.
+// The paper keeps one container per app; bursty apps of the Azure trace run tens to hundreds at
+// once, and their extra workers' levels are where their cold starts come from (issue 8).
 
 #include <chrono>
 #include <cstdint>
@@ -48,10 +66,9 @@ using Micros = std::chrono::microseconds;
 struct KeepAliveWindow {
   Micros prewarm_after{0};  // 0: no pre-warm, keep the workers warm
   Micros keep_alive{0};
-  // For idle workers other than the most recently used one: the histogram predicts when the
-  // endpoint's next request comes, not how many run at once, so the extra workers a burst
-  // needed keep a standard window (never longer than keep_alive).
-  Micros extra_keep_alive{0};
+  // With a pre-warm: how long the worker stays warm first (the short idle times of a two-mode
+  // history), before it is unloaded until the pre-warm. 0: unloaded at once.
+  Micros warm_first{0};
   friend bool operator==(const KeepAliveWindow&, const KeepAliveWindow&) = default;
 };
 
@@ -88,13 +105,21 @@ class IdleHistogram {
   std::deque<Micros> recent_oob_;
 };
 
+// What a policy knows of the level it decides for besides its history.
+struct LevelInfo {
+  int level = 1;          // 1: the endpoint
+  int64_t requests = 0;   // the endpoint's admitted requests so far
+  KeepAliveWindow below;  // level − 1's current window (level > 1)
+};
+
 class KeepAlivePolicy {
  public:
   virtual ~KeepAlivePolicy() = default;
   // A fresh, empty history for one endpoint, shaped for this policy.
   virtual IdleHistogram NewHistory() const = 0;
-  // The window for the idle period that starts now, from the history of the previous ones.
-  virtual KeepAliveWindow Decide(const IdleHistogram& history) const = 0;
+  // The window for the idle period of a concurrency level (see above) that starts now, from
+  // that level's history of the previous ones.
+  virtual KeepAliveWindow Decide(const IdleHistogram& history, const LevelInfo& level) const = 0;
   virtual std::string Name() const = 0;
 };
 
@@ -103,8 +128,8 @@ class FixedKeepAlive final : public KeepAlivePolicy {
  public:
   explicit FixedKeepAlive(Micros keep_alive) : keep_alive_(keep_alive) {}
   IdleHistogram NewHistory() const override { return IdleHistogram(std::chrono::minutes(1), 1, 0); }
-  KeepAliveWindow Decide(const IdleHistogram&) const override {
-    return {Micros(0), keep_alive_, keep_alive_};
+  KeepAliveWindow Decide(const IdleHistogram&, const LevelInfo&) const override {
+    return {Micros(0), keep_alive_};
   }
   std::string Name() const override;
 
@@ -121,12 +146,17 @@ struct AdaptiveParams {
   double cv_threshold = 2.0;
   double oob_threshold = 0.5;
   int64_t min_samples = 5;
+  // Levels above 1: keep-alive while their pattern is uncertain.
   Micros fallback_keep_alive = std::chrono::minutes(10);
-  // The newest worker's keep-alive while the pattern is uncertain; 0: the histogram's range
-  // (bins × bin), as in the paper.
+  // Level 1: keep-alive while the pattern is uncertain; 0: the histogram's range (bins × bin),
+  // as in the paper.
   Micros standard_keep_alive{0};
   size_t oob_window = 4;
   double oob_margin = 0.15;
+  // Levels above 1: a level whose idle periods so far are fewer than this share of the
+  // endpoint's requests keeps the fallback (its cold starts could move the endpoint's
+  // cold-start rate by less than this share).
+  double level_share = 0.02;
 };
 
 class AdaptiveKeepAlive final : public KeepAlivePolicy {
@@ -135,11 +165,14 @@ class AdaptiveKeepAlive final : public KeepAlivePolicy {
   IdleHistogram NewHistory() const override {
     return IdleHistogram(p_.bin, p_.bins, p_.oob_window);
   }
-  KeepAliveWindow Decide(const IdleHistogram& history) const override;
+  KeepAliveWindow Decide(const IdleHistogram& history, const LevelInfo& level) const override;
   std::string Name() const override { return "adaptive"; }
   const AdaptiveParams& params() const { return p_; }
 
  private:
+  // The hybrid-histogram window from `h` (at least min_samples idle times), `fallback` when it
+  // is flat or its out-of-bounds predictor has nothing.
+  KeepAliveWindow FromHistory(const IdleHistogram& h, const KeepAliveWindow& fallback) const;
   AdaptiveParams p_;
 };
 

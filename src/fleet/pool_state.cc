@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iterator>
+#include <limits>
 
 namespace thaw::fleet {
 
@@ -13,25 +14,34 @@ std::shared_ptr<const KeepAlivePolicy> PolicyOf(const PoolConfig& c) {
 }
 }  // namespace
 
-PoolState::PoolState(PoolConfig config)
-    : config_(std::move(config)),
-      history_((config_.policy = PolicyOf(config_))->NewHistory()),
-      window_(config_.policy->Decide(history_)) {}
+PoolState::PoolState(PoolConfig config) : config_(std::move(config)) {
+  config_.policy = PolicyOf(config_);
+  LevelAt(1);
+}
+
+PoolState::Level& PoolState::LevelAt(int k) {
+  while (static_cast<int>(levels_.size()) < k) {
+    IdleHistogram h = config_.policy->NewHistory();
+    const int k = static_cast<int>(levels_.size()) + 1;
+    LevelInfo info{k, stats_.requests, k > 1 ? levels_.back().window : KeepAliveWindow{}};
+    KeepAliveWindow w = config_.policy->Decide(h, info);
+    levels_.push_back({std::move(h), std::nullopt, w, std::nullopt});
+  }
+  return levels_[static_cast<size_t>(k - 1)];
+}
+
+WallTime PoolState::IdleDeadline(const Level& level, WallTime now) {
+  // A level that pre-warms unloads its worker (at once, or after its first warm spell) and
+  // brings one back at its time.
+  if (level.window.prewarm_after.count() > 0) return now + level.window.warm_first;
+  return now + level.window.keep_alive;
+}
 
 double PoolState::Frequency(WallTime now) const {
   double age_s = std::chrono::duration<double>(now - frequency_at_).count();
   double half_life_s = std::chrono::duration<double>(kFrequencyHalfLife).count();
   // A decayed count with half-life h has a steady state of rate × h / ln 2.
   return frequency_ * std::exp2(-std::max(0.0, age_s) / half_life_s) * std::log(2.0) / half_life_s;
-}
-
-WallTime PoolState::Deadline(const Worker& w, bool newest) const {
-  if (w.prewarmed) return (idle_since_ ? *idle_since_ : w.last_used) + window_.keep_alive;
-  // With a pre-warm window the workers are unloaded as soon as the endpoint is idle (nothing in
-  // flight): a pre-warm brings one back before the predicted next request. While other requests
-  // are still running, a released worker may serve the next of them.
-  if (window_.prewarm_after.count() > 0 && idle_since_) return *idle_since_;
-  return w.last_used + (newest ? window_.keep_alive : window_.extra_keep_alive);
 }
 
 void PoolState::EndIdle(Worker& w, WallTime now, bool retired) {
@@ -109,16 +119,16 @@ std::optional<WallTime> PoolState::EvictableTemplate() const {
 void PoolState::Index(WorkerMap::iterator it) {
   const Worker& w = it->second;
   IdleKey key{w.last_used, it->first};
-  (w.prewarmed ? idle_prewarmed_ : idle_plain_).insert(key);
+  idle_.insert(key);
+  idle_by_deadline_.insert({w.retire_at, it->first});
   idle_by_affinity_[w.affinity].insert(key);
 }
 
 void PoolState::Unindex(WorkerMap::iterator it) {
   const Worker& w = it->second;
   IdleKey key{w.last_used, it->first};
-  // By key in both: EndIdle may have cleared `prewarmed` of a worker still in the index.
-  idle_plain_.erase(key);
-  idle_prewarmed_.erase(key);
+  idle_.erase(key);
+  idle_by_deadline_.erase({w.retire_at, it->first});
   auto a = idle_by_affinity_.find(w.affinity);
   if (a == idle_by_affinity_.end()) return;
   a->second.erase(key);
@@ -128,14 +138,6 @@ void PoolState::Unindex(WorkerMap::iterator it) {
 WorkerId PoolState::MostRecent(const IdleSet& s) {
   // Worker ids start at 1: {t, 0} sorts before every entry used at t.
   return s.lower_bound({std::prev(s.end())->first, 0})->second;
-}
-
-std::optional<PoolState::IdleKey> PoolState::NewestIdle() const {
-  std::optional<IdleKey> newest;
-  for (const IdleSet* s : {&idle_plain_, &idle_prewarmed_}) {
-    if (!s->empty() && (!newest || *std::prev(s->end()) > *newest)) newest = *std::prev(s->end());
-  }
-  return newest;
 }
 
 void PoolState::RetireIdle(WorkerMap::iterator it, WallTime now) {
@@ -153,12 +155,17 @@ Admission PoolState::Admit(RequestId request, WallTime now, uintptr_t affinity) 
   int limit = config_.instance_mode ? config_.instance_count + static_cast<int>(config_.max_queue)
                                     : config_.max_concurrency;
   if (in_flight_ >= limit) return {Admission::kThrottle};
-  if (in_flight_ == 0 && idle_since_) {
-    history_.Record(now - *idle_since_);  // an idle period of the endpoint ends
-    idle_since_.reset();
-  }
   ++in_flight_;
-  busy_peak_ = std::max(busy_peak_, in_flight_);
+  // An idle period of concurrency level in_flight_ ends (level 1: of the endpoint).
+  Level& level = LevelAt(in_flight_);
+  if (level.idle_since) {
+    level.history.Record(now - *level.idle_since);
+    level.idle_since.reset();
+  }
+  if (level.prewarm_at) {
+    prewarms_.erase({*level.prewarm_at, in_flight_});
+    level.prewarm_at.reset();
+  }
   ++stats_.requests;
   if (now > frequency_at_) {
     double age_s = std::chrono::duration<double>(now - frequency_at_).count();
@@ -173,15 +180,8 @@ Admission PoolState::Admit(RequestId request, WallTime now, uintptr_t affinity) 
   std::optional<WorkerId> pick;
   if (auto local = idle_by_affinity_.find(affinity); local != idle_by_affinity_.end()) {
     pick = MostRecent(local->second);
-  } else if (auto newest = NewestIdle()) {
-    const IdleSet& s = idle_plain_.count(*newest) ? idle_plain_ : idle_prewarmed_;
-    pick = MostRecent(s);
-    // The other set may hold an entry of the same last_used with a lower id.
-    const IdleSet& other = &s == &idle_plain_ ? idle_prewarmed_ : idle_plain_;
-    if (auto o = other.lower_bound({newest->first, 0});
-        o != other.end() && o->first == newest->first) {
-      pick = std::min(*pick, o->second);
-    }
+  } else if (!idle_.empty()) {
+    pick = MostRecent(idle_);
   }
   if (pick) {
     auto best = workers_.find(*pick);
@@ -199,7 +199,8 @@ Admission PoolState::Admit(RequestId request, WallTime now, uintptr_t affinity) 
 WorkerId PoolState::StartWorker(WallTime now, bool prewarm) {
   WorkerId id = next_worker_++;
   const bool from_template = template_.state == TemplateState::kReady;
-  workers_[id] = {WorkerState::kStarting, now, 0, prewarm, from_template};
+  workers_[id] = {WorkerState::kStarting,        now, 0, prewarm, from_template,
+                  prewarm ? prewarm_until_ : now};
   if (from_template) {
     ++template_.workers;
     template_.last_used = std::max(template_.last_used, now);
@@ -209,11 +210,13 @@ WorkerId PoolState::StartWorker(WallTime now, bool prewarm) {
   return id;
 }
 
-std::optional<Assignment> PoolState::ServeWaiterOrIdle(WorkerId worker, WallTime now) {
+std::optional<Assignment> PoolState::ServeWaiterOrIdle(WorkerId worker, WallTime now,
+                                                       WallTime retire_at) {
   auto it = workers_.find(worker);
   if (it == workers_.end()) return std::nullopt;
   it->second.last_used = now;
   if (waiters_.empty()) {
+    it->second.retire_at = retire_at;
     SetState(it, WorkerState::kIdle);
     return std::nullopt;
   }
@@ -225,10 +228,16 @@ std::optional<Assignment> PoolState::ServeWaiterOrIdle(WorkerId worker, WallTime
 }
 
 std::optional<Assignment> PoolState::OnWorkerReady(WorkerId worker, WallTime now) {
-  if (auto it = workers_.find(worker); it != workers_.end() && !it->second.from_template) {
-    template_.wanted = true;
+  auto it = workers_.find(worker);
+  if (it == workers_.end()) return std::nullopt;
+  if (!it->second.from_template) template_.wanted = true;
+  // A pre-warmed worker keeps its pre-warm's window; one whose request another worker took
+  // keeps the window of the level it would hold (the next one up from the busy and idle ones).
+  WallTime retire_at = it->second.retire_at;
+  if (!it->second.prewarmed && waiters_.empty()) {
+    retire_at = IdleDeadline(LevelAt(in_flight_ + Count(WorkerState::kIdle) + 1), now);
   }
-  return ServeWaiterOrIdle(worker, now);
+  return ServeWaiterOrIdle(worker, now, retire_at);
 }
 
 std::vector<RequestId> PoolState::OnStartFailed(WorkerId worker) {
@@ -244,15 +253,22 @@ std::vector<RequestId> PoolState::OnStartFailed(WorkerId worker) {
 }
 
 std::optional<Assignment> PoolState::OnReleased(WorkerId worker, WallTime now) {
-  if (--in_flight_ == 0) {
-    // An idle period of the endpoint begins: the policy sets its windows from the history.
-    idle_since_ = now;
-    window_ = config_.policy->Decide(history_);
-    prewarm_done_ = false;
-    last_peak_ = std::max(1, busy_peak_);
-    busy_peak_ = 0;
+  if (in_flight_ <= 0) return ServeWaiterOrIdle(worker, now, now);
+  // An idle period of level in_flight_ begins (level 1: of the endpoint): the policy sets its
+  // window from that level's history; the released worker is the level's.
+  const int k = in_flight_--;
+  Level& level = LevelAt(k);
+  level.idle_since = now;
+  LevelInfo info{k, stats_.requests,
+                 k > 1 ? levels_[static_cast<size_t>(k - 2)].window : KeepAliveWindow{}};
+  level.window = config_.policy->Decide(level.history, info);
+  if (level.prewarm_at) prewarms_.erase({*level.prewarm_at, k});
+  level.prewarm_at.reset();
+  if (level.window.prewarm_after.count() > 0) {
+    level.prewarm_at = now + level.window.prewarm_after;
+    prewarms_.insert({*level.prewarm_at, k});
   }
-  return ServeWaiterOrIdle(worker, now);
+  return ServeWaiterOrIdle(worker, now, IdleDeadline(level, now));
 }
 
 void PoolState::OnWorkerGone(WorkerId worker) {
@@ -275,30 +291,21 @@ PoolState::Upkeep PoolState::Tick(WallTime now) {
   auto due = [&up](WallTime t) {
     if (!up.next_check || t < *up.next_check) up.next_check = t;
   };
-  // Oldest first: they expire first, and the newest are the ones the floor keeps. Within each
-  // set the deadlines never decrease with last_used (Deadline: a pre-warmed worker's counts
-  // from the idle start or its last use; a plain one's is the idle start, or its last use plus
-  // extra_keep_alive, plus keep_alive >= extra_keep_alive for the newest), so each walk stops
-  // at its first worker not yet due: that one's deadline is the set's next check.
-  std::optional<IdleKey> newest = NewestIdle();
-  bool monotonic = window_.extra_keep_alive <= window_.keep_alive;
-  for (IdleSet* set : {&idle_prewarmed_, &idle_plain_}) {
-    for (auto k = set->begin(); k != set->end() && workers() > keep_floor;) {
-      auto it = workers_.find(k->second);
-      WallTime deadline = Deadline(it->second, newest && *k == *newest);
-      ++k;  // RetireIdle erases the current entry
-      if (deadline <= now) {
-        up.retire.push_back(it->first);
-        RetireIdle(it, now);
-        continue;
-      }
-      due(deadline);
-      if (monotonic) break;
-    }
+  // The idle workers past their retire_at go, oldest first: the floor keeps the newest.
+  std::vector<IdleKey> expired;  // (last_used, id)
+  for (auto d = idle_by_deadline_.begin(); d != idle_by_deadline_.end() && d->first <= now; ++d) {
+    expired.emplace_back(workers_.at(d->second).last_used, d->second);
+  }
+  std::sort(expired.begin(), expired.end());
+  for (const auto& [used, id] : expired) {
+    if (workers() <= keep_floor) break;
+    up.retire.push_back(id);
+    RetireIdle(workers_.find(id), now);
   }
   up.start = std::max(0, keep_floor - workers());
+  const KeepAliveWindow& window = levels_.front().window;
   if (template_.state == TemplateState::kReady && template_.workers == 0) {
-    WallTime at = template_.last_used + window_.keep_alive;
+    WallTime at = template_.last_used + window.keep_alive;
     if (at <= now) {
       up.retire_template = true;
       OnTemplateGone();
@@ -306,37 +313,57 @@ PoolState::Upkeep PoolState::Tick(WallTime now) {
       due(at);
     }
   }
-  if (idle_since_ && !prewarm_done_ && window_.prewarm_after.count() > 0) {
-    WallTime at = *idle_since_ + window_.prewarm_after;
-    if (workers() + up.start > 0 || now >= *idle_since_ + window_.keep_alive) {
-      prewarm_done_ = true;  // a worker is there anyway, or the window has passed
-    } else if (now >= at) {
-      up.prewarm = std::min(last_peak_, Cap());
-      prewarm_done_ = true;
-    } else {
-      due(at);
+  // Pre-warms that fell due: the pool goes back to as many workers as the highest such level,
+  // kept until the latest of their windows ends.
+  int target = 0;
+  WallTime until{};
+  while (!prewarms_.empty() && prewarms_.begin()->first <= now) {
+    int k = prewarms_.begin()->second;
+    prewarms_.erase(prewarms_.begin());
+    Level& level = levels_[static_cast<size_t>(k - 1)];
+    level.prewarm_at.reset();
+    if (!level.idle_since) continue;
+    WallTime end = *level.idle_since + level.window.keep_alive;
+    if (now >= end) continue;  // its window has passed
+    target = std::max(target, k);
+    until = std::max(until, end);
+  }
+  if (target > 0) {
+    // Idle workers count towards it (newest first) and stay until the window's end with it.
+    const int want = std::min(target, Cap());
+    int extend = want - (workers() - Count(WorkerState::kIdle)) - up.start;
+    std::vector<WorkerId> keep;
+    for (auto k = idle_.rbegin(); k != idle_.rend() && extend-- > 0; ++k) keep.push_back(k->second);
+    for (WorkerId id : keep) {
+      auto it = workers_.find(id);
+      if (it->second.retire_at >= until) continue;
+      Unindex(it);
+      it->second.retire_at = until;
+      Index(it);
     }
+    up.prewarm = std::max(0, want - workers() - up.start);
+    prewarm_until_ = until;
+  }
+  if (!prewarms_.empty()) due(prewarms_.begin()->first);
+  // After the pre-warm, which may have kept idle workers longer.
+  if (workers() > keep_floor) {
+    auto next = idle_by_deadline_.upper_bound({now, std::numeric_limits<WorkerId>::max()});
+    if (next != idle_by_deadline_.end()) due(next->first);
   }
   return up;
 }
 
 std::vector<WorkerId> PoolState::RetireAllIdle(WallTime now) {
   std::vector<WorkerId> out;
-  for (const IdleSet* s : {&idle_plain_, &idle_prewarmed_}) {
-    for (const auto& [used, id] : *s) out.push_back(id);
-  }
+  for (const auto& [used, id] : idle_) out.push_back(id);
   std::sort(out.begin(), out.end());
   for (WorkerId id : out) RetireIdle(workers_.find(id), now);
   return out;
 }
 
 std::optional<std::pair<WorkerId, WallTime>> PoolState::OldestIdle() const {
-  std::optional<IdleKey> oldest;
-  for (const IdleSet* s : {&idle_plain_, &idle_prewarmed_}) {
-    if (!s->empty() && (!oldest || *s->begin() < *oldest)) oldest = *s->begin();
-  }
-  if (!oldest) return std::nullopt;
-  return std::make_pair(oldest->second, oldest->first);
+  if (idle_.empty()) return std::nullopt;
+  return std::make_pair(idle_.begin()->second, idle_.begin()->first);
 }
 
 bool PoolState::Retire(WorkerId worker, WallTime now) {
@@ -349,13 +376,10 @@ bool PoolState::Retire(WorkerId worker, WallTime now) {
 std::vector<std::pair<WorkerId, WallTime>> PoolState::Evictable() const {
   // The floor keeps the most recently used ones, as Tick does.
   size_t spare = static_cast<size_t>(std::max(0, workers() - Floor()));
-  std::vector<IdleKey> merged;
-  std::merge(idle_plain_.begin(), idle_plain_.end(), idle_prewarmed_.begin(), idle_prewarmed_.end(),
-             std::back_inserter(merged));
-  if (merged.size() > spare) merged.resize(spare);
   std::vector<std::pair<WorkerId, WallTime>> idle;
-  idle.reserve(merged.size());
-  for (const auto& [used, id] : merged) idle.emplace_back(id, used);
+  for (auto k = idle_.begin(); k != idle_.end() && idle.size() < spare; ++k) {
+    idle.emplace_back(k->second, k->first);
+  }
   return idle;
 }
 

@@ -13,6 +13,9 @@
 //    than MaxConcurrency workers exist (starting included), a cold start begins; the request then
 //    waits and takes whichever worker of the variant becomes free first;
 //  - idle workers retire after keep_alive, except the `provisioned` most recently used ones;
+//    with a policy, each worker that goes idle gets its concurrency level's window (keep_alive.h:
+//    the worker released when k requests fell to k − 1 keeps level k's), and a level whose window
+//    pre-warms brings the pool back to k workers at its time;
 //  - instance variants keep `instance_count` workers always on and queue up to `max_queue`
 //    requests instead of throttling.
 
@@ -137,8 +140,8 @@ class PoolState {
   void Cancel(RequestId request);
 
   // Periodic upkeep: idle workers to retire now (keep-alive expired, above the provisioned
-  // floor), how many workers to start to reach the floor, and whether to pre-warm one (the
-  // caller starts it with StartWorker(now, /*prewarm=*/true)).
+  // floor), how many workers to start to reach the floor, and how many to pre-warm (the caller
+  // starts each with StartWorker(now, /*prewarm=*/true)).
   struct Upkeep {
     std::vector<WorkerId> retire;
     bool retire_template = false;  // the template's keep-alive ran out (OnTemplateGone done)
@@ -166,11 +169,14 @@ class PoolState {
   static constexpr std::chrono::seconds kFrequencyHalfLife{600};
 
   const KeepAliveStats& stats() const { return stats_; }
-  const IdleHistogram& history() const { return history_; }
-  // The window of the current (or, while busy, the last) idle period.
-  const KeepAliveWindow& window() const { return window_; }
-  // When the current idle period began (nothing in flight since); none while busy.
-  const std::optional<WallTime>& idle_since() const { return idle_since_; }
+  // Level 1 (the endpoint: nothing in flight): its history, the window of its current (or,
+  // while busy, last) idle period, and when that began (none while busy).
+  const IdleHistogram& history() const { return levels_.front().history; }
+  const KeepAliveWindow& window() const { return levels_.front().window; }
+  const std::optional<WallTime>& idle_since() const { return levels_.front().idle_since; }
+  // Concurrency levels with a history so far (the highest number in flight at once, at least 1).
+  int levels() const { return static_cast<int>(levels_.size()); }
+  const IdleHistogram& history(int level) const { return levels_.at(level - 1).history; }
 
   int in_flight() const { return in_flight_; }
   size_t waiting() const { return waiters_.size(); }
@@ -184,6 +190,7 @@ class PoolState {
     uintptr_t affinity = 0;
     bool prewarmed = false;  // started by a pre-warm and not used yet
     bool from_template = false;
+    WallTime retire_at{};  // while idle (pre-warmed: from its start): when it retires
   };
   struct Template {
     TemplateState state = TemplateState::kNone;
@@ -191,10 +198,11 @@ class PoolState {
     WallTime last_used{};  // its last fork, or when its last worker went
     bool wanted = false;   // a generic start became ready since it was last gone
   };
-  // Idle workers are indexed by (last_used, id), so that choosing, expiring and evicting them
-  // costs O(log n) instead of a scan over every worker (apps of the Azure trace run hundreds of
-  // workers at once; the scan made a replay quadratic). The index follows the state: a worker is
-  // in it exactly while it is kIdle, under the last_used it went idle with.
+  // Idle workers are indexed by (last_used, id) and by (retire_at, id), so that choosing,
+  // expiring and evicting them costs O(log n) instead of a scan over every worker (apps of the
+  // Azure trace run hundreds of workers at once; the scan made a replay quadratic). The index
+  // follows the state: a worker is in it exactly while it is kIdle, under the keys it went idle
+  // with.
   using IdleKey = std::pair<WallTime, WorkerId>;
   using IdleSet = std::set<IdleKey>;
   using WorkerMap = std::map<WorkerId, Worker>;
@@ -205,18 +213,25 @@ class PoolState {
   void Unindex(WorkerMap::iterator it);
   // The most recently used entry of a non-empty set; among equal last_used, the lowest id.
   static WorkerId MostRecent(const IdleSet& s);
-  // The most recently used idle worker (pre-warmed or not), if any.
-  std::optional<IdleKey> NewestIdle() const;
   // Takes an idle worker out of service for good: retired, its idle spell accounted.
   void RetireIdle(WorkerMap::iterator it, WallTime now);
   int Floor() const { return config_.instance_mode ? config_.instance_count : config_.provisioned; }
   int Cap() const {
     return config_.instance_mode ? config_.instance_count : config_.max_concurrency;
   }
-  std::optional<Assignment> ServeWaiterOrIdle(WorkerId worker, WallTime now);
-  // When an idle worker retires, if nothing uses it first. `newest`: the most recently used
-  // idle worker (the adaptive window is for it; the others keep extra_keep_alive).
-  WallTime Deadline(const Worker& w, bool newest) const;
+  // `retire_at`: when the worker retires if it goes idle.
+  std::optional<Assignment> ServeWaiterOrIdle(WorkerId worker, WallTime now, WallTime retire_at);
+  // One concurrency level's keep-alive state (keep_alive.h).
+  struct Level {
+    IdleHistogram history;
+    std::optional<WallTime> idle_since;  // fewer than this many in flight since then
+    KeepAliveWindow window;              // of the current (or last) idle period
+    std::optional<WallTime> prewarm_at;  // its pending pre-warm (in prewarms_)
+  };
+  // Level k (1-based), created with an empty history when first reached.
+  Level& LevelAt(int k);
+  // When a worker that goes idle at `now` in level k's place retires.
+  static WallTime IdleDeadline(const Level& level, WallTime now);
   // An idle worker leaves idle (taken, retired): its idle spell is accounted. Called after the
   // worker left the index.
   void EndIdle(Worker& w, WallTime now, bool retired);
@@ -225,22 +240,18 @@ class PoolState {
   WorkerId next_worker_ = 1;
   int in_flight_ = 0;  // admitted requests not yet finished (running or waiting)
   WorkerMap workers_;
-  // The idle index: plain idle workers and pre-warmed ones not used yet apart (their deadlines
-  // follow different rules, each monotonic in last_used, so Tick stops at the first one not
-  // due), and every idle worker by affinity (Admit's shard preference). No empty sets in it.
-  IdleSet idle_plain_;
-  IdleSet idle_prewarmed_;
+  // The idle index: by last use, by retirement (Tick stops at the first one not due), and by
+  // affinity (Admit's shard preference). No empty sets in idle_by_affinity_.
+  IdleSet idle_;
+  IdleSet idle_by_deadline_;  // (retire_at, id)
   std::map<uintptr_t, IdleSet> idle_by_affinity_;
   std::deque<RequestId> waiters_;
   int counts_[3] = {0, 0, 0};  // workers by WorkerState
 
-  // Keep-alive (keep_alive.h): the endpoint's idle history and the current idle period.
-  IdleHistogram history_;
-  std::optional<WallTime> idle_since_;  // the endpoint has no request in flight since then
-  KeepAliveWindow window_;
-  bool prewarm_done_ = false;  // for the current idle period
-  int busy_peak_ = 0;          // most requests in flight during the current busy period
-  int last_peak_ = 1;          // ... during the last one (how many workers a pre-warm starts)
+  // Keep-alive (keep_alive.h): levels_[k - 1] is concurrency level k; never empty.
+  std::vector<Level> levels_;
+  std::set<std::pair<WallTime, int>> prewarms_;  // pending pre-warms: (when, level)
+  WallTime prewarm_until_{};  // retire_at of the workers the last Tick's pre-warm starts
   KeepAliveStats stats_;
   Template template_;
   double frequency_ = 0;  // decayed request count, as of frequency_at_

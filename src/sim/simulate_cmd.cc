@@ -40,6 +40,10 @@ SimulateCommand::SimulateCommand(CLI::App& app) {
   cmd_->add_option("--cv-threshold", cv_threshold_,
                    "adaptive: bin-count coefficient of variation below which it is flat")
       ->capture_default_str();
+  cmd_->add_option("--level-share", level_share_,
+                   "adaptive: a concurrency level above 1 with fewer idle periods than this share "
+                   "of the endpoint's requests keeps the fallback")
+      ->capture_default_str();
 }
 
 std::optional<int> SimulateCommand::RunParsed() {
@@ -55,6 +59,7 @@ std::optional<int> SimulateCommand::RunParsed() {
   adaptive.min_samples = min_samples_;
   adaptive.standard_keep_alive = std::chrono::seconds(standard_s_);
   adaptive.cv_threshold = cv_threshold_;
+  adaptive.level_share = level_share_;
   std::vector<std::shared_ptr<const fleet::KeepAlivePolicy>> policies;
   if (sweep_) {
     for (int m : {1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120}) {

@@ -30,6 +30,7 @@ class SimulateCommand {
   int64_t min_samples_ = 5;
   int64_t standard_s_ = 0;
   double cv_threshold_ = 2.0;
+  double level_share_ = 0.02;
 };
 
 }  // namespace thaw::sim

@@ -61,7 +61,7 @@ TEST(FixedKeepAliveTest, NeverPrewarmsAndKeepsItsWindow) {
   FixedKeepAlive f(minutes(10));
   IdleHistogram h = f.NewHistory();
   for (int i = 0; i < 50; ++i) h.Record(minutes(30));
-  EXPECT_EQ(f.Decide(h), (KeepAliveWindow{Micros(0), minutes(10), minutes(10)}));
+  EXPECT_EQ(f.Decide(h, {}), (KeepAliveWindow{Micros(0), minutes(10)}));
   EXPECT_EQ(f.Name(), "fixed:600");
 }
 
@@ -70,7 +70,7 @@ TEST(AdaptiveKeepAliveTest, RegularRhythmPrewarmsBeforeTheHeadAndKeepsPastTheTai
   IdleHistogram h = a.NewHistory();
   // A timer every ~30 minutes: idle times between 29:10 and 30:50.
   for (int i = 0; i < 20; ++i) h.Record(minutes(29) + seconds(10 + 5 * i));
-  KeepAliveWindow w = a.Decide(h);
+  KeepAliveWindow w = a.Decide(h, {});
   // head bin 29 → 29 min × 0.9; tail bin 30 → upper edge 31 min × 1.1.
   EXPECT_EQ(w.prewarm_after, seconds(1566) /* 29 min × 0.9 */);
   EXPECT_EQ(w.keep_alive, seconds(2046) /* 31 min × 1.1 */);
@@ -80,7 +80,7 @@ TEST(AdaptiveKeepAliveTest, ShortIdleTimesKeepWarmWithoutPrewarm) {
   AdaptiveKeepAlive a;
   IdleHistogram h = a.NewHistory();
   for (int i = 0; i < 30; ++i) h.Record(seconds(20));
-  KeepAliveWindow w = a.Decide(h);
+  KeepAliveWindow w = a.Decide(h, {});
   EXPECT_EQ(w.prewarm_after, Micros(0));
   EXPECT_EQ(w.keep_alive, seconds(66));
 }
@@ -90,20 +90,19 @@ TEST(AdaptiveKeepAliveTest, ThinOrFlatHistoryKeepsTheNewestWorkerForTheRangeAndE
   p.fallback_keep_alive = minutes(20);
   AdaptiveKeepAlive a(p);
   // The paper's standard keep-alive: the histogram's range (240 × 1 min) for the newest worker.
-  const KeepAliveWindow fallback{Micros(0), minutes(240), minutes(20)};
+  const KeepAliveWindow fallback{Micros(0), minutes(240)};
   IdleHistogram h = a.NewHistory();
-  EXPECT_EQ(a.Decide(h), fallback);  // nothing learned yet
+  EXPECT_EQ(a.Decide(h, {}), fallback);  // nothing learned yet
   for (int i = 0; i < 4; ++i) h.Record(minutes(30));
-  EXPECT_EQ(a.Decide(h), fallback);  // fewer than min_samples
+  EXPECT_EQ(a.Decide(h, {}), fallback);  // fewer than min_samples
   // Flat: one idle time in each of the 240 bins (CV 0).
   IdleHistogram flat = a.NewHistory();
   for (int b = 0; b < 240; ++b) flat.Record(minutes(b) + seconds(30));
   EXPECT_LT(flat.CountCv(), 2.0);
-  EXPECT_EQ(a.Decide(flat), fallback);
+  EXPECT_EQ(a.Decide(flat, {}), fallback);
   // An explicit standard window; extras never outlive the newest worker.
   p.standard_keep_alive = minutes(15);
-  EXPECT_EQ(AdaptiveKeepAlive(p).Decide(flat),
-            (KeepAliveWindow{Micros(0), minutes(15), minutes(15)}));
+  EXPECT_EQ(AdaptiveKeepAlive(p).Decide(flat, {}), (KeepAliveWindow{Micros(0), minutes(15)}));
 }
 
 TEST(AdaptiveKeepAliveTest, MostlyOutOfBoundsPredictsTheMeanOfTheLastOnes) {
@@ -111,10 +110,61 @@ TEST(AdaptiveKeepAliveTest, MostlyOutOfBoundsPredictsTheMeanOfTheLastOnes) {
   IdleHistogram h = a.NewHistory();
   h.Record(minutes(1));
   for (int hrs : {10, 5, 6, 7, 6}) h.Record(minutes(60 * hrs));
-  KeepAliveWindow w = a.Decide(h);
+  KeepAliveWindow w = a.Decide(h, {});
   // mean of the last four: 6 h.
   EXPECT_EQ(w.prewarm_after, seconds(18360) /* 6 h × 0.85 */);
   EXPECT_EQ(w.keep_alive, seconds(24840) /* 6 h × 1.15 */);
+}
+
+TEST(AdaptiveKeepAliveTest, TwoModesSleepThroughTheGapBetweenThem) {
+  AdaptiveKeepAlive a;
+  IdleHistogram h = a.NewHistory();
+  // A burst worker: re-used within seconds 60 times, and every ~30 min 20 times.
+  for (int i = 0; i < 60; ++i) h.Record(seconds(5));
+  for (int i = 0; i < 20; ++i) h.Record(minutes(29) + seconds(3 * i));
+  KeepAliveWindow w = a.Decide(h, {});
+  // Head bin 0, tail bin 29; bins 1..28 are empty: warm for bin 1's lower edge × 1.1, unloaded,
+  // pre-warmed at bin 29's lower edge × 0.9, kept until bin 30's × 1.1.
+  EXPECT_EQ(w.warm_first, seconds(66));
+  EXPECT_EQ(w.prewarm_after, seconds(1566));
+  EXPECT_EQ(w.keep_alive, seconds(1980));
+}
+
+TEST(AdaptiveKeepAliveTest, AThinHistorysEmptyBinsAreNoGap) {
+  AdaptiveKeepAlive a;
+  IdleHistogram h = a.NewHistory();
+  // Few idle times spread out: most of them are not below the longest empty run.
+  for (int m : {0, 0, 7, 19, 33, 48, 60, 75, 90}) h.Record(minutes(m) + seconds(10));
+  KeepAliveWindow w = a.Decide(h, {});
+  EXPECT_EQ(w.prewarm_after, Micros(0));
+  EXPECT_EQ(w.warm_first, Micros(0));
+  EXPECT_EQ(w.keep_alive, seconds(6006) /* 91 min × 1.1 */);
+}
+
+TEST(AdaptiveKeepAliveTest, LevelsAboveOneTakeTheLevelBelowWhileThinAndAtMostTheFallbackWhenRare) {
+  AdaptiveParams p;
+  p.fallback_keep_alive = minutes(10);
+  AdaptiveKeepAlive a(p);
+  const KeepAliveWindow below{minutes(18), minutes(25)};
+  IdleHistogram h = a.NewHistory();
+  for (int i = 0; i < 3; ++i) h.Record(minutes(20));
+  // Thin (3 < min_samples), 3 idle periods ≥ 2 % of 100 requests: the level below's window.
+  EXPECT_EQ(a.Decide(h, {2, 100, below}), below);
+  // The same level of an endpoint with 1,000 requests: 3 < 20, it keeps the fallback.
+  EXPECT_EQ(a.Decide(h, {2, 1000, below}), (KeepAliveWindow{Micros(0), minutes(10)}));
+  // Learned: its own window (head bin 20 → 18 min, tail 21 min × 1.1).
+  for (int i = 0; i < 7; ++i) h.Record(minutes(20) + seconds(5));
+  EXPECT_EQ(a.Decide(h, {2, 100, below}), (KeepAliveWindow{seconds(1080), seconds(1386)}));
+  // Rare (10 idle periods < 2 % of 1,000 requests): no pre-warm, at most the fallback...
+  EXPECT_EQ(a.Decide(h, {2, 1000, below}), (KeepAliveWindow{Micros(0), minutes(10)}));
+  // ... and its own window when that is shorter (head bin 0, tail bin 1 → 2 min × 1.1).
+  IdleHistogram brief = a.NewHistory();
+  for (int i = 0; i < 5; ++i) brief.Record(seconds(10));
+  for (int i = 0; i < 5; ++i) brief.Record(seconds(70));
+  EXPECT_EQ(a.Decide(brief, {2, 1000, below}), (KeepAliveWindow{Micros(0), seconds(132)}));
+  // Level 1 has no level below: thin means the standard window.
+  IdleHistogram thin = a.NewHistory();
+  EXPECT_EQ(a.Decide(thin, {1, 100, below}), (KeepAliveWindow{Micros(0), minutes(240)}));
 }
 
 TEST(ParsePolicyTest, AcceptsTheDocumentedForms) {
@@ -201,6 +251,38 @@ TEST_F(AdaptivePoolTest, APrewarmThatIsNotUsedIsRetiredAtTheEndOfTheWindowAndCou
   RunUntil(clock.Now() + minutes(60));
   EXPECT_EQ(pool->workers(), 0);
   EXPECT_EQ(pool->stats().prewarm_wasted, 1);
+}
+
+// A burst of two every 20 minutes: both concurrency levels learn the rhythm, so both workers
+// are pre-warmed (the second one's level has its own histogram).
+TEST_F(AdaptivePoolTest, EachConcurrencyLevelLearnsItsRhythmAndIsPrewarmed) {
+  int cold = 0;
+  for (int i = 0; i < 10; ++i) {
+    WallTime start = clock.Now();
+    WorkerId w[2];
+    for (WorkerId& x : w) {
+      Admission a = pool->Admit(next++, clock.Now());
+      x = a.worker;
+      if (a.kind == Admission::kWait) {
+        ++cold;
+        x = pool->StartWorker(clock.Now());
+        ASSERT_TRUE(pool->OnWorkerReady(x, clock.Now()));
+      }
+    }
+    clock.Advance(seconds(1));
+    pool->OnReleased(w[0], clock.Now());  // level 2 falls
+    pool->OnReleased(w[1], clock.Now());  // level 1 falls: the endpoint is idle
+    RunUntil(start + minutes(20));
+  }
+  EXPECT_EQ(pool->levels(), 2);
+  EXPECT_EQ(pool->history(2).total(), 9);
+  // The first burst, and the second one's second worker: level 2 had no history yet and kept
+  // the fallback (10 min); from then on it takes level 1's window until its own is learned.
+  EXPECT_EQ(cold, 3);
+  const KeepAliveStats& s = pool->stats();
+  EXPECT_EQ(s.cold_starts, 3);
+  EXPECT_EQ(s.prewarm_hits, 12);  // bursts 5–10, two workers each
+  EXPECT_EQ(s.prewarm_wasted, 0);
 }
 
 TEST_F(AdaptivePoolTest, IdleWorkerSecondsAreAccounted) {

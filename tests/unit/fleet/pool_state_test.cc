@@ -391,7 +391,7 @@ class ScriptedPolicy final : public KeepAlivePolicy {
  public:
   explicit ScriptedPolicy(KeepAliveWindow w) : w_(w) {}
   IdleHistogram NewHistory() const override { return IdleHistogram(seconds(60), 1, 0); }
-  KeepAliveWindow Decide(const IdleHistogram&) const override { return w_; }
+  KeepAliveWindow Decide(const IdleHistogram&, const LevelInfo&) const override { return w_; }
   std::string Name() const override { return "scripted"; }
 
  private:
@@ -399,11 +399,11 @@ class ScriptedPolicy final : public KeepAlivePolicy {
 };
 
 // Pre-warmed and plain idle workers expire by different rules; an older unused pre-warmed
-// worker must not hold back a newer plain one that is due, nor the other way round.
+// worker must not hold back a newer plain one that is due, nor the other way round. Each
+// concurrency level pre-warms: a busy period that ran 2 at once is brought back to 2 workers.
 TEST_F(PoolStateTest, PlainAndPrewarmedIdleWorkersEachRetireOnTime) {
   PoolConfig c = Serverless(4);
-  c.policy =
-      std::make_shared<ScriptedPolicy>(KeepAliveWindow{seconds(10), seconds(60), seconds(60)});
+  c.policy = std::make_shared<ScriptedPolicy>(KeepAliveWindow{seconds(10), seconds(60)});
   PoolState p(c);
   const WallTime t0 = clock.Now();
   WorkerId a = 0, b = 0;
@@ -428,7 +428,12 @@ TEST_F(PoolStateTest, PlainAndPrewarmedIdleWorkersEachRetireOnTime) {
   up = p.Tick(clock.Now());
   EXPECT_EQ(up.retire, std::vector<WorkerId>{pc});
   ASSERT_TRUE(up.next_check);
-  EXPECT_EQ(*up.next_check, t0 + seconds(81));  // pd: idle start + keep_alive
+  EXPECT_EQ(*up.next_check, t0 + seconds(31));  // level 1's pre-warm
+  clock.Set(t0 + seconds(31));
+  up = p.Tick(clock.Now());
+  EXPECT_EQ(up.prewarm, 0);  // pd is still there: it serves as the pre-warm, kept with it
+  ASSERT_TRUE(up.next_check);
+  EXPECT_EQ(*up.next_check, t0 + seconds(81));  // idle start + keep_alive
   clock.Set(t0 + seconds(81));
   up = p.Tick(clock.Now());
   EXPECT_EQ(up.retire, std::vector<WorkerId>{pd});
