@@ -4,7 +4,7 @@ optionally, a baseline binary without it), in alternating rounds on a shared, no
 
     /usr/bin/python3 bench/sklearn_template_ab.py --binary build/release/thaw \\
         [--baseline /work/main/build/release/thaw] [--rounds 6] [--endpoints 20]
-        [--tools /work/main/build/bench] [--keep-logs DIR]
+        [--tools /work/main/build/bench] [--gap-ms 0] [--keep-logs DIR]
 
 Each mode is its own server (keep-alive 8 s, fixed policy, --auth none, the node budget opened
 so that every endpoint may hold a template) with the same endpoints: RandomForest of 100 trees
@@ -78,6 +78,8 @@ def main():
     p.add_argument("--keep-alive", type=int, default=KEEP_ALIVE_S,
                    help="seconds; a template lives one more after its last worker")
     p.add_argument("--tools", help="an existing build/bench directory (default: build it here)")
+    p.add_argument("--gap-ms", type=int, default=0,
+                   help="pause between the cold starts of a round (0: back to back)")
     p.add_argument("--keep-logs", help="copy the servers' logs (debug level: spawn timings) here")
     args = p.parse_args()
     procs.stop_on_signals()
@@ -139,7 +141,7 @@ def main():
                                    work / "paths", 0, content_type="application/json")
                 settle(mode, thaw)
                 paths = [thaw.invocations_path(e) for e in names]
-                stats = tools.one_each(thaw.port, paths, body, work / "paths", 0,
+                stats = tools.one_each(thaw.port, paths, body, work / "paths", args.gap_ms,
                                        note=f"against {thaw.cmd}",
                                        content_type="application/json")
                 results[mode].append(stats)
