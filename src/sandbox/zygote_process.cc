@@ -133,8 +133,10 @@ void ZygoteProcess::Loop() {
     // network namespace, more under load) would delay the reply.
     const bool low = 2 * pooled < options_.pool_size;
     const bool may_work = !pending && (!in_flight || (want_refill && low));
-    const bool want_spare = WantSpareSlot() || WantJoinSpare();
+    int join_in = -1;  // ms until a spare may be moved into its cgroup
+    const bool want_spare = WantSpareSlot() || WantJoinSpare(&join_in);
     if (may_work && (want_refill || want_spare || !to_remove_.empty())) timeout = 0;
+    if (may_work && join_in >= 0 && (timeout < 0 || join_in < timeout)) timeout = join_in;
     if (!in_flight && !busy_.empty() && timeout < 0) timeout = 100;
     for (const auto* group : {&children_, &adopted_}) {
       for (const auto& [pid, c] : *group) {
@@ -222,7 +224,8 @@ void ZygoteProcess::DrainControl() {
           if (fd >= 0) close(fd);
           break;
         }
-        HandleSpawn(std::move(req), SteadyClock::now(), 0, fd);
+        last_request_ = SteadyClock::now();
+        HandleSpawn(std::move(req), last_request_, 0, fd);
         break;
       }
       case MessageType::kSpawnFrom: {
@@ -232,6 +235,7 @@ void ZygoteProcess::DrainControl() {
           if (fd >= 0) close(fd);
           break;
         }
+        last_request_ = SteadyClock::now();
         HandleSpawnFrom(req, fd);
         break;
       }

@@ -146,7 +146,8 @@ class ZygoteProcess {
     bool join_failed = false;
   };
   void AddSpare(pid_t template_pid, const Child& tmpl, int pidfd);
-  bool WantJoinSpare() const;
+  // `*timeout` (when given) is lowered to the end of the quiet period a waiting join needs.
+  bool WantJoinSpare(int* timeout = nullptr) const;
   void JoinSpare();  // one spare, as a step of idle work
   // The spare was adopted as a worker, or exited: forget it (its cgroup if it is left empty).
   void DropSpare(pid_t pid);
@@ -193,6 +194,10 @@ class ZygoteProcess {
   std::vector<std::string> busy_;      // removal failed (still busy): retried every 100 ms
   uint64_t next_token_ = 1;
   SteadyClock::time_point refill_after_;  // backoff after a failure to build or arm
+  // The last spawn request: a spare is moved into its cgroup only once the node has had none
+  // for kSpareJoinQuiet (a v1 move can block the loop ~10 ms, which a burst's next request
+  // would wait for; in a burst the fork request moves it instead).
+  SteadyClock::time_point last_request_;
 };
 
 int64_t MicrosSince(SteadyClock::time_point t);

@@ -26,7 +26,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstring>
 
 #include "sandbox/zygote_process.h"
@@ -35,6 +37,8 @@ namespace thaw::sandbox::internal {
 namespace {
 
 constexpr size_t kSpareSlots = 2;
+// How long the node must have had no spawn request before a spare is moved into its cgroup.
+constexpr std::chrono::milliseconds kSpareJoinQuiet{100};
 
 // The pid a pidfd refers to, in our PID namespace; 0 when unknown or the process is gone.
 pid_t PidOfPidfd(int pidfd) {
@@ -291,9 +295,17 @@ void ZygoteProcess::AddSpare(pid_t template_pid, const Child& tmpl, int pidfd) {
   s.memory_mb = tmpl.memory_mb;
 }
 
-bool ZygoteProcess::WantJoinSpare() const {
+bool ZygoteProcess::WantJoinSpare(int* timeout) const {
+  bool waiting = false;
   for (const auto& [pid, s] : spares_) {
-    if (!s.handed && !s.join_failed && s.slot.name.empty()) return true;
+    if (!s.handed && !s.join_failed && s.slot.name.empty()) waiting = true;
+  }
+  if (!waiting) return false;
+  const auto quiet_at = last_request_ + kSpareJoinQuiet;
+  if (SteadyClock::now() >= quiet_at) return true;
+  if (timeout != nullptr) {
+    auto ms = std::chrono::ceil<std::chrono::milliseconds>(quiet_at - SteadyClock::now()).count();
+    *timeout = static_cast<int>(std::max<int64_t>(1, ms));
   }
   return false;
 }
