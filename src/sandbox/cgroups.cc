@@ -287,9 +287,10 @@ void CgroupSlot::CloseFds() {
   }
 }
 
-std::string JoinCgroup(const CgroupSlot& slot) {
+std::string JoinCgroup(const CgroupSlot& slot, pid_t pid) {
+  const std::string text = std::to_string(pid);  // 0: the calling process
   for (int fd : slot.procs_fds) {
-    if (int err = WriteFd(fd, "0")) {
+    if (int err = WriteFd(fd, text)) {
       return "cgroup " + slot.name + ": join (write cgroup.procs): " + ErrnoText(err);
     }
   }

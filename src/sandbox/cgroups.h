@@ -76,8 +76,9 @@ struct CgroupSlot {
 
 // In the child. Join moves the calling process into the slot (when armed); ApplyLimits writes
 // the limits for `memory_mb` (when the spec arrives: memory, CPU weight and CPU quota). Each
-// returns a message naming the failed step, "" on success; the child reports it.
-std::string JoinCgroup(const CgroupSlot& slot);
+// returns a message naming the failed step, "" on success; the child reports it. The zygote
+// joins a template's child by its host `pid` (0: the calling process).
+std::string JoinCgroup(const CgroupSlot& slot, pid_t pid = 0);
 std::string ApplyLimits(const CgroupSlot& slot, CgroupMode mode, int64_t memory_mb);
 
 class Cgroups {

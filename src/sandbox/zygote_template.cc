@@ -249,12 +249,9 @@ void ZygoteProcess::AdoptFork(pid_t template_pid, Child& tmpl, PendingFork& f, i
   // spare died, or was not joined in time) moves now.
   const bool prejoined = f.prejoined == pid;
   DropSpare(pid);
-  const std::string pid_text = std::to_string(pid);
-  for (size_t i = 0; !prejoined && i < f.slot.procs_fds.size(); ++i) {
-    if (int err = WriteFd(f.slot.procs_fds[i], pid_text)) {
-      give_up("cgroup " + f.slot.name + ": join: " + std::strerror(err));
-      return;
-    }
+  if (std::string err = prejoined ? "" : JoinCgroup(f.slot, pid); !err.empty()) {
+    give_up(err);
+    return;
   }
   const int64_t cgroup_us = MicrosSince(forked);
   char go = 1;
@@ -316,10 +313,7 @@ void ZygoteProcess::JoinSpare() {
     auto slot = TakeSpareSlot();
     std::string err =
         slot.ok() ? ApplyLimits(*slot, cgroups_->mode(), s.memory_mb) : slot.status().message();
-    const std::string pid_text = std::to_string(pid);
-    for (size_t i = 0; err.empty() && i < slot->procs_fds.size(); ++i) {
-      if (int e = WriteFd(slot->procs_fds[i], pid_text)) err = std::strerror(e);
-    }
+    if (err.empty()) err = JoinCgroup(*slot, pid);
     if (!err.empty()) {
       // Its fork request moves it instead, as without a spare. (It may have exited: its
       // pidfd says so next.)
